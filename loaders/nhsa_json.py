@@ -1,0 +1,253 @@
+"""Format A, ``nhsa-json``: interface request envelopes (3501–3507) as institutions send them.
+
+The Python side only cuts the file into numbered lines; DuckDB unpacks them, vectorised. Lines in
+the standard shape (record node ``selinfo``/``invinfo``/``purcinfo``/``data`` as an object, or a
+``…Detail`` list) are unpacked by one typed parse; any other shape (a list under ``selinfo``, an
+unknown node name, ``input`` sent as a JSON string, a record directly in ``input``) goes through a
+generic path. One JSON array, or pretty-printed envelopes, are streamed with ijson. A line that is
+not JSON becomes a reject; nothing is dropped silently.
+
+``source_sql()`` is the SELECT the normaliser reads raw records from (it expects a table ``chunk``
+of ``line_no``, ``text``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import ijson
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from loaders.raw import RAW_TEXT_COLUMNS, error_rows
+from loaders.vocabulary import vocabulary
+
+CHUNK_BYTES = 32 << 20
+ENVELOPE = ("infno", "fixmedins_code", "fixmedins_name", "inf_time")
+RECORD_FIELDS = tuple(name for name in RAW_TEXT_COLUMNS if name not in ENVELOPE)
+
+_SOURCE_SQL = """
+WITH typed AS (SELECT line_no, text AS t, json_transform(text, $standard_type) AS e FROM chunk),
+standard AS (
+  SELECT line_no, t, e.infno, e.fixmedins_code AS env_code, e.fixmedins_name AS env_name, e.inf_time,
+         {node_pick} AS recs
+  FROM typed),
+unpacked AS (
+  SELECT line_no, infno, env_code, env_name, inf_time,
+         unnest(list_transform(
+           CASE WHEN len(recs) > 0 THEN recs
+                ELSE coalesce(nullif(tcw_generic_records(t, $record_type, $record_list_type), []), [NULL]) END,
+           lambda r, i: {{'r': r, 'i': i}})) AS u
+  FROM standard),
+flat AS (SELECT line_no, infno, env_code, env_name, inf_time, u.r AS r, u.i AS i FROM unpacked)
+SELECT line_no AS _line, i::INTEGER AS _rec,
+  CASE WHEN r IS NULL THEN '报文中没有可读的记录 / envelope carries no record object' END AS _error,
+  CASE WHEN r IS NULL THEN 'input' END AS _error_field,
+  NULL::VARCHAR AS _source_text,
+  list_filter(list_concat(
+    CASE WHEN r.drugtracinfo IS NULL THEN []
+         WHEN left(ltrim(r.drugtracinfo), 1) = '['
+           THEN list_transform(json_extract(r.drugtracinfo, '$[*]'),
+                               lambda x: coalesce(x->>'$.drug_trac_codg', x->>'$'))
+         WHEN left(ltrim(r.drugtracinfo), 1) = '{{' THEN [r.drugtracinfo->>'$.drug_trac_codg']
+         ELSE [r.drugtracinfo->>'$'] END,
+    [r.drug_trac_codg]), lambda c: c IS NOT NULL AND trim(c) <> '') AS codes,
+  infno, coalesce(nullif(r.fixmedins_code, ''), env_code) AS fixmedins_code,
+  coalesce(nullif(r.fixmedins_name, ''), env_name) AS fixmedins_name, inf_time,
+  {record_columns}
+FROM flat
+"""
+
+# The generic path, for envelopes not in the standard shape: the record node is the first object or
+# list value of ``input`` (``input`` itself when it holds the record; ``input`` may be a JSON string).
+GENERIC_MACROS = (
+    """CREATE OR REPLACE MACRO tcw_input_map(t) AS coalesce(
+         json_transform(t, '{"input": "MAP(VARCHAR, JSON)"}').input,
+         CASE WHEN json_type(t, '$.input') = 'VARCHAR'
+              THEN json_transform(t->>'$.input', '"MAP(VARCHAR, JSON)"') END)""",
+    """CREATE OR REPLACE MACRO tcw_node(t, m) AS
+         CASE WHEN map_contains(m, 'fixmedins_bchno') OR map_contains(m, 'med_list_codg')
+              THEN coalesce(t->'$.input', t->>'$.input')
+              ELSE list_filter(map_values(m), lambda v: left(ltrim(v), 1) IN ('{', '['))[1] END""",
+    """CREATE OR REPLACE MACRO tcw_records(node, record_type, list_type) AS
+         CASE WHEN node IS NULL THEN []
+              WHEN left(ltrim(node), 1) = '[' THEN coalesce(json_transform(node, list_type), [])
+              ELSE [json_transform(node, record_type)] END""",
+    """CREATE OR REPLACE MACRO tcw_generic_records(t, record_type, list_type) AS
+         tcw_records(tcw_node(t, tcw_input_map(t)), record_type, list_type)""",
+)
+
+
+def line_blocks(path: Path) -> Iterator[tuple[int, int, int]]:
+    """Cut a newline-delimited file into (offset, length, first line number) blocks of whole lines.
+
+    Only counts newlines, so blocks can be read and unpacked by several workers in parallel.
+    """
+    offset, line_no = 0, 1
+    with open(path, "rb") as handle:
+        while block := handle.read(CHUNK_BYTES):
+            if not block.endswith(b"\n"):
+                block += handle.readline()
+            yield offset, len(block), line_no
+            offset += len(block)
+            line_no += block.count(b"\n")
+
+
+def read_block(path: Path, offset: int, length: int, first_line: int, encoding: str) -> pa.Table:
+    """The non-blank lines of one block as a (``line_no``, ``text``) table for ``source_sql()``."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        block = handle.read(length)
+    if offset == 0:
+        block = block.removeprefix(b"\xef\xbb\xbf")
+    if encoding not in ("utf-8", "utf-8-sig"):
+        block = block.decode(encoding, errors="replace").encode("utf-8")
+    lines = _utf8(_split_lines(block))
+    numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
+    keep = pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)
+    return _chunk_table(numbers.filter(keep), lines.filter(keep))
+
+
+def _split_lines(block: bytes) -> pa.Array:
+    """Lines of a block as a binary array over the block's own buffer (no copy per line)."""
+    data = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(data == 10) + 1
+    if not len(ends) or ends[-1] != len(block):
+        ends = np.append(ends, len(block))
+    offsets = np.concatenate([[0], ends]).astype(np.int32)
+    return pa.BinaryArray.from_buffers(pa.binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(block)])
+
+
+def is_line_delimited(path: Path, encoding: str) -> bool:
+    """True for one envelope per line; False for a JSON array or pretty-printed envelopes."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        handle.seek(0)
+        first = handle.readline()
+    if head.startswith(b"["):
+        return False
+    return not first.strip() or _is_complete_json(first, encoding)
+
+
+def read_streamed(path: Path, encoding: str) -> Iterator[pa.Table]:
+    """Chunks of a JSON array or pretty-printed envelopes; a broken tail becomes raw error rows."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        handle.seek(0)
+        yield from _streamed_values(handle, encoding, array=head.startswith(b"["))
+
+
+def malformed_lines(chunk: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, pa.Table]:
+    """Split a chunk into (lines that are JSON, raw error rows for the lines that are not)."""
+    con.register("chunk", chunk)
+    try:
+        valid = con.sql("SELECT json_valid(text) AS ok FROM chunk").to_arrow_table()
+    finally:
+        con.unregister("chunk")
+    mask = valid.column("ok").fill_null(False)
+    bad = chunk.filter(pc.invert(mask))
+    errors = [_json_error(n, t) for n, t in zip(bad["line_no"].to_pylist(), bad["text"].to_pylist(), strict=True)]
+    return chunk.filter(mask), error_rows(errors)
+
+
+@cache
+def source_sql() -> str:
+    """The SELECT producing raw-record columns from table ``chunk`` (format A lines)."""
+    assert all(name.isidentifier() for name in (*RECORD_FIELDS, *vocabulary().node_names))
+    return _SOURCE_SQL.format(
+        node_pick=_node_pick(),
+        record_columns=",\n  ".join(f"r.{name} AS {name}" for name in RECORD_FIELDS),
+    )
+
+
+def _node_pick() -> str:
+    """The first standard node holding a record; a record without row key and item code, or a
+    node of the wrong shape, is left to the generic path (which reports what is missing)."""
+    arms = []
+    for node in vocabulary().node_names:
+        if node.endswith("Detail"):
+            arms.append(f"WHEN len(e.input.{node}) > 0 THEN e.input.{node}")
+        else:
+            field = f"e.input.{node}"
+            arms.append(f"WHEN {field}.fixmedins_bchno IS NOT NULL OR {field}.med_list_codg IS NOT NULL THEN [{field}]")
+    return "CASE " + " ".join(arms) + " ELSE [] END"
+
+
+def source_params() -> dict:
+    """The bound parameters of ``source_sql()``: JSON structure types for ``json_transform``."""
+    record = _record_type()
+    nodes = {n: ([record] if n.endswith("Detail") else record) for n in vocabulary().node_names}
+    standard = {name: "VARCHAR" for name in ENVELOPE} | {"input": nodes}
+    return {
+        "standard_type": orjson.dumps(standard).decode(),
+        "record_type": orjson.dumps(record).decode(),
+        "record_list_type": orjson.dumps([record]).decode(),
+    }
+
+
+def _record_type() -> dict:
+    record = {name: "VARCHAR" for name in (*RECORD_FIELDS, "fixmedins_code", "fixmedins_name")}
+    return record | {"drugtracinfo": "JSON", "drug_trac_codg": "VARCHAR"}
+
+
+def _streamed_values(handle, encoding: str, array: bool) -> Iterator[pa.Table]:
+    """One JSON array or concatenated (pretty-printed) envelopes; 'line' = the value's ordinal."""
+    stream = handle if encoding in ("utf-8", "utf-8-sig") else io.TextIOWrapper(handle, encoding)
+    values = ijson.items(stream, "item" if array else "", multiple_values=not array, use_float=True)
+    numbers: list[int] = []
+    texts: list[bytes] = []
+    ordinal = 0
+    try:
+        for ordinal, value in enumerate(values, start=1):  # noqa: B007 - ordinal is used after the loop
+            numbers.append(ordinal)
+            texts.append(orjson.dumps(value))
+            if len(texts) >= 50_000:
+                yield _chunk_table(numbers, texts)
+                numbers, texts = [], []
+    except ijson.JSONError as error:
+        yield _chunk_table(numbers, texts)
+        position = ordinal + 1
+        reason = f"JSON 在第 {position} 个值处中断，其后无法读取 / JSON broken at value {position}: {error}"
+        yield error_rows([(position, "(file)", reason, "")])
+        return
+    yield _chunk_table(numbers, texts)
+
+
+def _chunk_table(numbers, texts) -> pa.Table:
+    """A (line_no, text) table."""
+    return pa.table({"line_no": pa.array(numbers, pa.int64()), "text": _utf8(texts)})
+
+
+def _utf8(texts) -> pa.Array:
+    """The lines as an Arrow string array; bytes that are not UTF-8 are replaced, not fatal."""
+    if isinstance(texts, pa.Array) and pa.types.is_string(texts.type):
+        return texts
+    binary = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.binary())
+    try:
+        return binary.cast(pa.string())
+    except pa.ArrowInvalid:
+        return pa.array([t.decode("utf-8", errors="replace") for t in binary.to_pylist()], pa.string())
+
+
+def _is_complete_json(line: bytes, encoding: str) -> bool:
+    try:
+        orjson.loads(line.decode(encoding, errors="replace").lstrip("\ufeff"))
+    except orjson.JSONDecodeError:
+        return line.strip() not in (b"{", b"[")
+    return True
+
+
+def _json_error(line_no: int, text: str) -> tuple[int, str, str, str]:
+    try:
+        orjson.loads(text)
+        detail = "not valid JSON text"
+    except orjson.JSONDecodeError as error:
+        detail = str(error)
+    source = text.rstrip("\r\n")
+    return line_no, "(line)", f"JSON 格式错误 / malformed JSON: {detail}", source

@@ -1,0 +1,170 @@
+"""Format B, ``table``: CSV or XLSX exports, one row per interface record.
+
+Headers are NHSA field codes or their Chinese names (declared in ``fields.yaml``); every value is
+read as text, so a code keeps its digits and a bad number is rejected later with its field named.
+CSV is parsed in C++ by pyarrow, a block at a time; XLSX is streamed row by row by openpyxl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from loaders.detect import sniff_delimiter
+from loaders.errors import BadInput
+from loaders.raw import raw_table
+from loaders.vocabulary import vocabulary
+
+XLSX_BATCH = 20_000
+CODE_FIELD = "drug_trac_codg"
+R_NUMERIC_CODE = (
+    "追溯码单元格是数字，Excel 只保留 15 位，码已丢失 / the code cell is a number: Excel keeps 15 digits, "
+    "the code is lost; format the column as text and export again"
+)
+
+
+def field_positions(headers, path: Path) -> dict[str, int]:
+    """NHSA field → column position; the first column naming a field wins. Checks the required ones."""
+    positions: dict[str, int] = {}
+    for position, header in enumerate(headers):
+        field = vocabulary().field_for_header(header)
+        if field and field not in positions:
+            positions[field] = position
+    for field, names in (("infno", "接口编号/业务类型/infno"), ("fixmedins_code", "定点医药机构编码/fixmedins_code")):
+        if field not in positions:
+            raise BadInput(
+                f"表头缺少必需列 {names} / the header lacks the required column {field}",
+                path=str(path), line=1, field=field, hint=f"add a column {names.split('/')[0]}",
+            )
+    return positions
+
+
+def read_csv_table(path: Path, encoding: str, headers: tuple[str, ...]) -> Iterator[pa.Table]:
+    """Yield raw-record tables from a CSV file (row ``n`` of data is line ``n + 1``)."""
+    positions = field_positions(headers, path)
+    names = [f"c{i}" for i in range(len(headers))]
+    with open(path, "rb") as handle:
+        first = handle.readline().decode(encoding, errors="replace")
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=1, block_size=8 << 20),
+        parse_options=pacsv.ParseOptions(delimiter=sniff_delimiter(first), newlines_in_values=True,
+                                         invalid_row_handler=None),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    line = 2
+    for batch in reader:
+        columns = {field: batch.column(position) for field, position in positions.items()}
+        yield _raw_from_columns(columns, batch.num_rows, line)
+        line += batch.num_rows
+
+
+def read_xlsx_table(path: Path) -> Iterator[pa.Table]:
+    """Yield raw-record tables from every sheet of a workbook whose header names an interface."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for sheet in book.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None or "infno" not in {vocabulary().field_for_header(h) for h in header}:
+                continue
+            yield from _sheet_batches(rows, field_positions(header, path))
+    finally:
+        book.close()
+
+
+def xlsx_headers(path: Path) -> tuple[str, ...]:
+    """The header row of the first sheet that names an interface (else of the first sheet)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        first: tuple[str, ...] = ()
+        for sheet in book.worksheets:
+            header = next(sheet.iter_rows(values_only=True, max_row=1), ())
+            cells = tuple("" if h is None else str(h).strip() for h in header)
+            first = first or cells
+            if "infno" in {vocabulary().field_for_header(h) for h in cells}:
+                return cells
+        return first
+    finally:
+        book.close()
+
+
+def _sheet_batches(rows, positions: dict[str, int]) -> Iterator[pa.Table]:
+    columns: dict[str, list] = {field: [] for field in positions}
+    errors: list[str | None] = []
+    line = 2
+    for row in rows:
+        for field, position in positions.items():
+            value = row[position] if position < len(row) else None
+            columns[field].append(_cell_text(value))
+        numeric_code = CODE_FIELD in positions and isinstance(_at(row, positions[CODE_FIELD]), (int, float))
+        errors.append(R_NUMERIC_CODE if numeric_code else None)
+        if len(errors) >= XLSX_BATCH:
+            yield _raw_from_columns(_arrays(columns), len(errors), line, errors)
+            line += len(errors)
+            columns, errors = {field: [] for field in positions}, []
+    if errors:
+        yield _raw_from_columns(_arrays(columns), len(errors), line, errors)
+
+
+def _at(row, position: int):
+    return row[position] if position < len(row) else None
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _arrays(columns: dict[str, list]) -> dict[str, pa.Array]:
+    return {field: pa.array(values, pa.string()) for field, values in columns.items()}
+
+
+def _raw_from_columns(columns: dict, rows: int, first_line: int, errors: list | None = None) -> pa.Table:
+    """Raw table from text columns: interface names mapped to codes, the code cell as a 1-item list."""
+    data = dict(columns)
+    data["_line"] = pa.array(np.arange(first_line, first_line + rows, dtype=np.int64))
+    data["_rec"] = pa.array(np.ones(rows, dtype=np.int32))
+    data["infno"] = _interface_codes(columns["infno"])
+    data["codes"] = _code_lists(columns.get(CODE_FIELD), rows)
+    if errors is not None:
+        data["_error"] = pa.array(errors, pa.string())
+        data["_error_field"] = pc.if_else(pc.is_null(data["_error"]), None, CODE_FIELD)
+    return raw_table(data, rows)
+
+
+def _interface_codes(infno) -> pa.Array:
+    """Chinese interface names (商品销售 …) → family codes; unknown values stay for the reject."""
+    infno = pc.utf8_trim_whitespace(infno)
+    distinct = pc.unique(infno)
+    mapped = [vocabulary().family(v) if not str(v or "")[:4].isdigit() else v for v in distinct.to_pylist()]
+    mapped = [m if m is not None else v for m, v in zip(mapped, distinct.to_pylist(), strict=True)]
+    return pc.take(pa.array(mapped, pa.string()), pc.index_in(infno, value_set=distinct))
+
+
+def _code_lists(cells, rows: int) -> pa.Array:
+    """Each code cell as a list of one cell (split into codes later); an empty cell as an empty list."""
+    if cells is None:
+        return pa.ListArray.from_arrays(pa.array(np.zeros(rows + 1, dtype=np.int32)), pa.array([], pa.string()))
+    cells = pc.utf8_trim_whitespace(pc.fill_null(cells, ""))
+    present = pc.greater(pc.utf8_length(cells), 0)
+    offsets = np.concatenate([[0], np.cumsum(present.to_numpy(zero_copy_only=False), dtype=np.int32)])
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), cells.filter(present))

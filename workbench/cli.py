@@ -1,0 +1,74 @@
+"""``tcw``: the trace-code investigation workbench on the command line.
+
+Exit codes: 0 success; 2 bad usage or bad input (one line, no traceback); 1 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from loaders.errors import BadInput
+from workbench import commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tcw")
+def cli() -> None:
+    """药品追溯码监管工作台 / trace-code investigation workbench."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+@click.option("--format", "forced", type=click.Choice(["nhsa-json", "table", "events"]), default=None,
+              help="override format detection")
+@click.option("--workers", type=int, default=None, help="worker processes (default: one per core)")
+def ingest(paths: tuple[str, ...], workspace: str | None, forced: str | None, workers: int | None) -> None:
+    """载入进销存上传文件 / load upload files (3501–3507 JSON, CSV/XLSX, events) into the workspace."""
+    commands.ingest_command(list(paths), workspace, forced, workers)
+
+
+@cli.command()
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
+@click.option("--seed", default=7, show_default=True, help="random seed (same seed, same files)")
+@click.option("--scale", default="demo", show_default=True,
+              help="tiny | demo | an approximate number of records, e.g. 1000000")
+@click.option("--format", "fmt", type=click.Choice(["mixed", "json", "csv"]), default="mixed", show_default=True)
+def generate(out: Path, seed: int, scale: str, fmt: str) -> None:
+    """生成合成数据 / write a synthetic district with planted cases and truth.csv."""
+    commands.generate_command(out, seed, scale, fmt)
+
+
+@cli.command()
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("tcw-demo"), show_default=True,
+              help="folder for the demo data and workspace")
+@click.option("--seed", default=7, show_default=True)
+@click.option("--scale", default="demo", show_default=True)
+def demo(out: Path, seed: int, scale: str) -> None:
+    """演示 / the main job: synthetic data → ingest → summary."""
+    commands.demo_command(out, seed, scale)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: maps bad input to exit 2 with one line."""
+    try:
+        cli.main(args=argv, prog_name="tcw", standalone_mode=False)
+    except BadInput as error:
+        click.echo(f"错误 error: {error}", err=True)
+        return 2
+    except click.ClickException as error:
+        error.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("已中止 aborted", err=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

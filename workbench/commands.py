@@ -1,0 +1,50 @@
+"""What each ``tcw`` command does, kept apart from argument parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from loaders.errors import BadInput
+from loaders.ingest import ingest
+from loaders.workspace import Workspace, workspace_path
+from workbench.progress import progress_bar
+from workbench.report_text import ingest_summary
+
+
+def ingest_command(paths: list[str], workspace: str | None, forced: str | None, workers: int | None) -> None:
+    ws = Workspace(workspace_path(workspace))
+    with progress_bar("载入 ingest", unit="part") as advance:
+        report = ingest(paths, ws, forced=forced, workers=workers, progress=advance)
+    click.echo(ingest_summary(report.counts, rejects_hint=str(ws.root / "rejects")))
+    click.echo(f"用时 {report.seconds:.1f} s；工作区 workspace {ws.root}")
+
+
+def generate_command(out: Path, seed: int, scale: str, fmt: str) -> None:
+    from workbench.synth import generate
+
+    with progress_bar("生成 generate", unit="rec") as advance:
+        summary = generate(out, seed=seed, scale=parse_scale(scale), fmt=fmt, progress=advance)
+    click.echo(f"合成数据 synthetic data: {out}（{summary.get('records_total', '?')} 条记录 records; "
+               f"truth: {out / 'truth.csv'}）")
+
+
+def demo_command(out: Path, seed: int, scale: str) -> None:
+    from workbench.demo import run_demo
+
+    run_demo(out, seed=seed, scale=parse_scale(scale), echo=click.echo)
+
+
+def parse_scale(scale: str) -> str | int:
+    """``tiny``/``demo`` or a number of records (``1e6`` and ``1_000_000`` work too)."""
+    if scale in ("tiny", "demo"):
+        return scale
+    try:
+        return int(float(scale.replace("_", "")))
+    except ValueError:
+        raise BadInput(f"无效的规模 / invalid --scale {scale!r}", hint="use tiny, demo or a number such as 1000000") from None
+
+
+
+
