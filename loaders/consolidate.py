@@ -59,7 +59,7 @@ def _merge_events(con, ws: Workspace, run_id: str, counts: RunCounts) -> None:
     target = ws.folder("staged") / f"{run_id}.parquet"
     columns = ", ".join(EVENT_COLUMNS)
     sql = (f"SELECT {columns} FROM run r WHERE kind = 'event' {unseen} "  # noqa: S608
-           + _FIRST_IN_RUN.format(key="source_record") + " ORDER BY institution_code, event_time, event_id")
+           + _FIRST_IN_RUN.format(key="source_record"))
     run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION zstd)",
                 {"target": str(target)} | ({"existing": existing} if existing else {}))
     new = rows(con, "SELECT count(*) FILTER (code_position = 1), count(*) FROM read_parquet($t)",

@@ -97,6 +97,6 @@ def _init_worker() -> None:
 def _connection() -> duckdb.DuckDBPyConnection:
     global _CONNECTION
     if _CONNECTION is None:
-        _CONNECTION = duckdb.connect(config={"threads": 1})
+        _CONNECTION = duckdb.connect(config={"threads": 1, "memory_limit": "512MB"})
         prepare(_CONNECTION)
     return _CONNECTION

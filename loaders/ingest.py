@@ -7,6 +7,7 @@ a run: they become rejects with file, line, field and reason.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -25,7 +26,10 @@ from loaders.reference import read_reference, store_reference
 from loaders.table import read_csv_table, read_xlsx_table
 from loaders.workspace import Workspace
 
-SKIPPED_SUFFIXES = (".md", ".txt.sha256", ".json.sha256")
+
+def memory_limit() -> str:
+    """DuckDB's memory cap for consolidation (``$TCW_MEMORY_LIMIT``, default 1GB); beyond it, it spills."""
+    return os.environ.get("TCW_MEMORY_LIMIT", "1GB")
 
 
 @dataclass
@@ -79,7 +83,7 @@ def collect_files(paths: list[str | Path]) -> list[Path]:
 def _run(ws: Workspace, detected: dict[Path, Detected], run_id: str, work: Path, workers: int, progress) -> IngestReport:
     report = IngestReport(RunCounts(), workspace=str(ws.root))
     parts: list[str] = []
-    con = duckdb.connect(config={"memory_limit": "3GB", "temp_directory": str(work / "spill")})
+    con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": str(work / "spill")})
     for path, found in detected.items():
         report.files[str(path)] = found.kind if found.kind != "reference" else f"reference:{found.reference}"
         if found.kind == "reference":

@@ -5,6 +5,7 @@ Exit codes: 0 success; 2 bad usage or bad input (one line, no traceback); 1 inte
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -67,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # an internal error: say so in one line, details on request
+        if os.environ.get("TCW_DEBUG"):
+            raise
+        click.echo(f"内部错误 internal error: {type(error).__name__}: {error} (set TCW_DEBUG=1 for the traceback)",
+                   err=True)
+        return 1
     return 0
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import clock
 from .clock import DAY, HOUR, MINUTE
-from .records import NO_PERSON, Desk, Ev
+from .records import Desk, Ev
 from .schedule import Schedule
 from .stock import Stock
 from .styles import Style
@@ -68,8 +68,9 @@ class Runner:
         share = np.diff(np.concatenate([[0.0], inst.pcum]))
         q_mean = float(np.diff(np.concatenate([[0.0], self.qty[1]])) @ self.qty[0])
         per_day = self.lam * (1 + self.items_n * self.items_p) * q_mean
-        self.mu = {int(p): float(s) * per_day for p, s in zip(inst.products, share)}
+        self.mu = {int(p): float(s) * per_day for p, s in zip(inst.products, share, strict=False)}
         self.cover = 18 + int(inst.num % 17)
+        self.min_order = 20 if hosp else 10
         self.c_base = (idx + 1) * COUNTER_SPAN
         self.c_next: dict[int, int] = {}
         self.cur_month = 0
@@ -139,7 +140,7 @@ class Runner:
     def restock(self, day: int, pi: int, need: int) -> None:
         """Buy (3503, before opening) when a sale would eat into the shelf; rarely return some (3504)."""
         st = self.stock
-        q = max(need - st.available(pi), math.ceil(self.mu.get(pi, 0.0) * self.cover))
+        q = max(need - st.available(pi), math.ceil(self.mu.get(pi, 0.0) * self.cover), self.min_order)
         q = 5 * math.ceil(q / 5)
         back = 1 + day % 3 if q >= 10 and (day * 7 + pi) % 53 == 0 else 0  # 近效期/破损 back to supplier
         q += back

@@ -34,7 +34,7 @@ def substitution(ctx: Ctx, case_id: str, inst: Institution, mismatch: bool) -> N
     days = sorted(d0 + int(x) for x in ctx.rng.integers(0, int(ctx.rng.integers(7, 60)), k))
     c = ctx.boxes(code_p, 1)
     times = []
-    for day, person in zip(days, ctx.person(inst.region, k)):
+    for day, person in zip(days, ctx.person(inst.region, k), strict=False):
         t = ctx.t(day)
         times.append(t)
         ctx.sale(inst, t, code_p, ctx.render(inst, code_p, c, d0), 1, person, settled_as=settled)
@@ -159,14 +159,12 @@ def counterfeit(ctx: Ctx, case_id: str, gs1: bool) -> None:
     p = ctx.w.products[ctx.pick(sorted(common))]
     c = ctx.boxes(p, 1)
     d0 = ctx.day(sellers[0], 10, 12)
-    span = int(ctx.rng.integers(1, 8))
-    offs = sorted(int(x) for x in ctx.rng.integers(0, span * DAY, m))
-    order = [int(i) for i in ctx.rng.permutation(m)]
+    span = int(ctx.rng.integers(1, 8))  # all sales within ``span`` calendar days
     times = []
-    for k, o in zip(order, offs):
-        t = d0 * DAY + 9 * HOUR + o % (11 * HOUR) + (o // (11 * HOUR)) * DAY
-        times.append((t, sellers[k]))
-        ctx.sale(sellers[k], t, p, ctx.render(sellers[k], p, c, d0), 1)
+    for s in sellers:
+        t = ctx.t(d0 + int(ctx.rng.integers(0, span)), 9, 20)
+        times.append((t, s))
+        ctx.sale(s, t, p, ctx.render(s, p, c, d0), 1)
     times.sort(key=lambda x: x[0])
     names = "、".join(REGIONS[s.region] for _t, s in times)
     ctx.row(case_id, "counterfeit", 1, trace_code=ctx.canon(p, c[0]), inst=times[0][1].code,

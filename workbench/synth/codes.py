@@ -5,17 +5,17 @@ permutation, so distinct counters always give distinct codes and no set of issue
 
 >>> m = Mint("8612345", 7, 11)
 >>> m.nmpa(0), m.nmpa(1)
-('86123450000000000011', '86123450000000000018')
+('86123458910730000022', '86123451745940000029')
 >>> gtin_check("0501234567890")
 '05012345678900'
 >>> g = Mint("05012345678900", 5, 3)
 >>> canon = g.gs1_canonical(2)
 >>> canon
-'010501234567890021000000000DC'
+'0105012345678900210DW1H0000GC'
 >>> bracket = render_gs1("05012345678900", g.gs1_serial(2), "270531", "B2401", "bracket")
 >>> bracket
-'(01)05012345678900(17)270531(10)B2401(21)000000000DC'
->>> canonical(bracket) == canonical(render_gs1("05012345678900", "000000000DC", "270531", "B2401", "symid"))
+'(01)05012345678900(17)270531(10)B2401(21)0DW1H0000GC'
+>>> canonical(bracket) == canonical(render_gs1("05012345678900", "0DW1H0000GC", "270531", "B2401", "symid"))
 True
 >>> canonical(" 86123450000000000011 ")
 '86123450000000000011'
@@ -39,12 +39,19 @@ class Mint:
         self.prefix, self.a, self.b = prefix, a, b
 
     def nmpa(self, c: int) -> str:
-        """The 20-digit code of box ``c``."""
-        return f"{self.prefix}{(self.a * c + self.b) % M13:013d}"
+        """The 20-digit code of box ``c``: an affine map then two mixing rounds on the 6+7-digit halves,
+        each invertible, so the serials of consecutive boxes look unrelated and never collide."""
+        h, lo = divmod((self.a * c + self.b) % M13, 10_000_000)
+        lo = (lo + (h * 2_654_435_761 + self.b) % 10_000_000) % 10_000_000
+        h = (h + (lo * 40_503 + self.a) % 1_000_000) % 1_000_000
+        return f"{self.prefix}{h:06d}{lo:07d}"
 
     def gs1_serial(self, c: int) -> str:
         """An 11-character alphanumeric GS1 serial (AI 21) for box ``c``."""
-        n = (self.a * c + self.b) % S36
+        h, lo = divmod((self.a * c + self.b) % S36, 60_466_176)  # 36**5
+        lo = (lo + (h * 2_654_435_761 + self.b) % 60_466_176) % 60_466_176
+        h = (h + (lo * 40_503 + self.a) % 60_466_176) % 60_466_176
+        n = h * 60_466_176 + lo
         out = []
         for _ in range(10):
             n, r = divmod(n, 36)

@@ -69,6 +69,7 @@ class Desk:
         self.n: dict[str, int] = {}
         self.bills = 0
         self._day, self._pre = -1, ("", "", "", "")
+        self._bases: dict[tuple[int, bool], dict] = {}
 
     # ---- codes -------------------------------------------------------------------------------------
     def render(self, p: Product, counters: list[int], lot: Lot, level: int = 0, style: str | None = None) -> list[dict]:
@@ -145,9 +146,24 @@ class Desk:
         self._fill_bill(bill, t)
         return bill
 
+    def _sale_base(self, pi: int, ins: bool) -> dict:
+        code, hid, hname, rx, pr = self.static[pi]
+        base = {
+            "med_list_codg": code, "fixmedins_hilist_id": hid, "fixmedins_hilist_name": hname,
+            "fixmedins_bchno": None, "prsc_dr_name": "", "phar_name": self.phar, "phar_prac_cert_no": self.phar_cert,
+            "hi_feesetl_type": "1" if ins else "2", "setl_id": None, "mdtrt_sn": None, "psn_no": "",
+            "psn_cert_type": "01" if ins else "", "certno": "", "psn_name": "", "manu_lotnum": None,
+            "manu_date": None, "expy_end": None, "rx_flag": rx, "trdn_flag": "0", "finl_trns_pric": pr, "rxno": "",
+            "rtal_docno": None, "stoout_no": None, "sel_retn_cnt": None, "sel_retn_time": None,
+            "sel_retn_opter_name": None, "mdtrt_setl_type": "1" if ins else "2", "memo": "", "drugtracinfo": None,
+        }
+        self._bases[(pi, ins)] = base
+        return base
+
     def sale_now(self, t: int, pi: int, codes: list[dict], qty, person: tuple, bill: list, lot: Lot) -> Ev:
         """A background 3505 numbered at once (fast path of :meth:`sale` + :meth:`assign`)."""
-        code, hid, hname, rx, pr = self.static[pi]
+        ins = bill[3]
+        base = self._bases.get((pi, ins)) or self._sale_base(pi, ins)
         n = self.n["3505"] = self.n.get("3505", 0) + 1
         kind = self.style.bchno
         if kind == "date":
@@ -157,18 +173,22 @@ class Desk:
         else:
             bch = f"{mix64(self.key ^ 3505 << 32 ^ n):016x}{n:06x}"
         k = t % 7
-        setl, sn, doc, ins = bill
-        rec = {
-            "med_list_codg": code, "fixmedins_hilist_id": hid, "fixmedins_hilist_name": hname,
-            "fixmedins_bchno": bch, "prsc_dr_name": self.doctors[k % len(self.doctors)] if rx == "1" else "",
-            "phar_name": self.phar, "phar_prac_cert_no": self.phar_cert, "hi_feesetl_type": "1" if ins else "2",
-            "setl_id": setl, "mdtrt_sn": sn, "psn_no": person[0], "psn_cert_type": "01" if person[1] else "",
-            "certno": person[1], "psn_name": person[2], "manu_lotnum": lot.lotnum, "manu_date": lot.manu_date,
-            "expy_end": lot.expy_end, "rx_flag": rx, "trdn_flag": "0", "finl_trns_pric": pr,
-            "rxno": "RX" + sn[2:] if rx == "1" else "", "rtal_docno": doc, "stoout_no": doc, "sel_retn_cnt": qty,
-            "sel_retn_time": clock.fmt(t), "sel_retn_opter_name": self.opters[k % 3],
-            "mdtrt_setl_type": "1" if ins else "2", "memo": "", "drugtracinfo": codes,
-        }
+        rec = base.copy()
+        rec["fixmedins_bchno"] = bch
+        sn = bill[1]
+        if base["rx_flag"] == "1":
+            rec["prsc_dr_name"] = self.doctors[k % len(self.doctors)]
+            rec["rxno"] = "RX" + sn[2:]
+        rec["setl_id"] = bill[0]
+        rec["mdtrt_sn"] = sn
+        if ins:
+            rec["psn_no"], rec["certno"], rec["psn_name"] = person
+        rec["manu_lotnum"], rec["manu_date"], rec["expy_end"] = lot.lotnum, lot.manu_date, lot.expy_end
+        rec["rtal_docno"] = rec["stoout_no"] = bill[2]
+        rec["sel_retn_cnt"] = qty
+        rec["sel_retn_time"] = clock.fmt(t)
+        rec["sel_retn_opter_name"] = self.opters[k % 3]
+        rec["drugtracinfo"] = codes
         return Ev(t, "3505", rec, bill)
 
     # ---- records -----------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def generate(out_dir: Path, seed: int = 7, scale: str | int = "demo", fmt: str =
                for k, inst in enumerate(world.institutions)]
     planted = make_plan(world, styles, {r.inst.code: r for r in runners}, sh, rngs[3])
     chains = sorted({i.chain for i in world.institutions if i.chain})
-    chain_rngs = {c: np.random.default_rng(s) for c, s in zip(chains, seeds[5].spawn(len(chains)))}
+    chain_rngs = {c: np.random.default_rng(s) for c, s in zip(chains, seeds[5].spawn(len(chains)), strict=False)}
     for sub in ("json", "table"):
         (out_dir / "uploads" / sub).mkdir(parents=True, exist_ok=True)
     stats = run_all(Job(world, styles, runners, sh, chain_rngs, out_dir), workers_for(sc.target), progress)

@@ -78,8 +78,9 @@ def day_loop(r, first: int, end: int) -> None:
 
 
 def _rare(r, ev, t: int, x: float, deletes_ok: bool) -> None:
-    if x < 0.004:
-        r.later(r.desk.sale_return(t + 1800 + int(x * 1e9) % (3 * DAY), ev))
+    if x < 0.004:  # the customer comes back within three days, during opening hours
+        back = (t // DAY + int(x * 1e6) % 4) * DAY + 9 * HOUR + int(x * 1e9) % (11 * HOUR)
+        r.later(r.desk.sale_return(max(back, t + 1800), ev))
     elif deletes_ok:
         r.later(r.desk.delete(t + 300 + int(x * 1e9) % 5400, ev))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-PRESETS = {"tiny": 4_000, "demo": 50_000}
+PRESETS = {"tiny": 3_000, "demo": 50_000}
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def plant(ctx: Ctx) -> None:
 
 def _sum_parts(ctx: Ctx, total: int, n: int) -> list[int]:
     cuts = sorted(int(x) for x in ctx.rng.choice(range(1, total), n - 1, replace=False))
-    return [b - a for a, b in zip([0] + cuts, cuts + [total])]
+    return [b - a for a, b in zip([0] + cuts, cuts + [total], strict=False)]
 
 
 def split_sale(ctx: Ctx, case_id: str, inst: Institution) -> None:
@@ -44,7 +44,7 @@ def split_sale(ctx: Ctx, case_id: str, inst: Institution) -> None:
     days = sorted(d0 + int(x) for x in ctx.rng.integers(0, 20, n))
     price = round(ctx.runners[inst.code].desk.static[p.idx][4] / p.drug.units, 2)
     times = []
-    for k, (day, q) in enumerate(zip(days, parts)):
+    for k, (day, q) in enumerate(zip(days, parts, strict=False)):
         t = ctx.t(day)
         times.append(t)
         ctx.sale(inst, t, p, ctx.render(inst, p, c, d0), q, trdn="1", price=price, reserve=int(k == 0))

@@ -21,8 +21,18 @@ from . import clock
 from .catalog import CATALOG, Drug
 from .codes import Mint, gtin_check
 from .names import (
-    CHAINS, CLINIC_SUFFIX, FOREIGN_MANUFACTURERS, HOSPITAL_NAMES, JIANGJIN_PLACES, MANUFACTURERS,
-    PHARMACY_BRANDS, PHARMACY_SUFFIX, REGION_CITY, REGION_PLACES, REGIONS, SUPPLIERS,
+    CHAINS,
+    CLINIC_SUFFIX,
+    FOREIGN_MANUFACTURERS,
+    HOSPITAL_NAMES,
+    JIANGJIN_PLACES,
+    MANUFACTURERS,
+    PHARMACY_BRANDS,
+    PHARMACY_SUFFIX,
+    REGION_CITY,
+    REGION_PLACES,
+    REGIONS,
+    SUPPLIERS,
 )
 from .people import People
 from .scale import Scale

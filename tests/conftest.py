@@ -1,0 +1,76 @@
+"""Shared helpers: real files in the real formats, a real workspace on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from loaders.ingest import ingest
+from loaders.workspace import Workspace
+
+INSTITUTION = "P50011600012"
+CODE_A = "81234560000000000012"
+CODE_B = "81234560000000000013"
+
+
+def sale(bchno: str, codes: list[str] | None = None, **fields) -> dict:
+    """A 3505 record with sensible defaults; ``fields`` override."""
+    record = {
+        "med_list_codg": "XA01ABD075A002010100483", "fixmedins_hilist_id": "A1001",
+        "fixmedins_hilist_name": "奥美拉唑肠溶胶囊", "fixmedins_bchno": bchno, "setl_id": f"SETL{bchno}",
+        "psn_no": "50011600000000000000000123", "certno": "500116199001011234", "psn_name": "张三",
+        "trdn_flag": "0", "finl_trns_pric": 23.5, "rtal_docno": f"R{bchno}", "sel_retn_cnt": len(codes or []) or 1,
+        "sel_retn_time": "2025-06-01 10:30:12",
+        "drugtracinfo": [{"drug_trac_codg": code} for code in (codes or [])],
+    }  # fmt: skip
+    record.update(fields)
+    return record
+
+
+def envelope(infno: str, node: str, record, inf_time: str = "2025-06-02 01:10:00", **extra) -> dict:
+    return {"infno": infno, "msgid": f"{INSTITUTION}202506020110000001", "fixmedins_code": INSTITUTION,
+            "fixmedins_name": "江津区某某大药房", "inf_time": inf_time, "input": {node: record}, **extra}
+
+
+def write_ndjson(path: Path, envelopes: list, encoding: str = "utf-8") -> Path:
+    lines = [e if isinstance(e, str) else json.dumps(e, ensure_ascii=False) for e in envelopes]
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+    return path
+
+
+def events(ws: Workspace, where: str = "true") -> list[dict]:
+    """Events of a workspace as dicts, in file order."""
+    if not ws.events_path.exists():
+        return []
+    relation = duckdb.sql(  # noqa: S608 - test helper, fixed text
+        f"SELECT * FROM read_parquet($p) WHERE {where} ORDER BY source_file, source_line, record_index, code_position",
+        params={"p": str(ws.events_path)},
+    )
+    return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+
+
+def rejects(ws: Workspace) -> list[dict]:
+    parts = ws.parts("rejects")
+    if not parts:
+        return []
+    relation = duckdb.sql("SELECT * FROM read_parquet($p) ORDER BY source_file, source_line", params={"p": parts})
+    return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def load(workspace: Workspace):
+    """Ingest paths into the test workspace (in-process, one worker) and return the report."""
+
+    def _load(*paths, **options):
+        options.setdefault("workers", 1)
+        return ingest(list(paths), workspace, **options)
+
+    return _load

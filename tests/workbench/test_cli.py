@@ -1,0 +1,53 @@
+"""The ``tcw`` command as a user runs it: exit codes, one-line errors, the demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import CODE_A, envelope, sale, write_ndjson
+
+TCW = [sys.executable, "-m", "workbench.cli"]
+
+
+def tcw(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "TCW_DEBUG"}
+    return subprocess.run([*TCW, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+def test_ingest_prints_reconciled_counts(tmp_path):
+    path = write_ndjson(tmp_path / "a.ndjson", [envelope("3505", "selinfo", sale("S1", [CODE_A])), "{bad"])
+    result = tcw("ingest", str(path), "--workspace", str(tmp_path / "ws"))
+    assert result.returncode == 0, result.stderr
+    assert "读取 read 2 条记录 = 接收 accepted 1 + 拒收 rejected 1 + 重复 duplicates 0" in result.stdout
+
+
+def test_unreadable_input_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    for args in (["ingest", str(tmp_path / "missing.ndjson")], ["ingest", str(tmp_path / "x.csv")],
+                 ["generate", "--out", str(tmp_path / "g"), "--scale", "lots"]):
+        result = tcw(*args, "--workspace", str(tmp_path / "ws")) if args[0] == "ingest" else tcw(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_bad_usage_exits_2(tmp_path):
+    result = tcw("ingest")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_workspace_defaults_to_env_then_cwd(tmp_path):
+    path = write_ndjson(tmp_path / "a.ndjson", [envelope("3505", "selinfo", sale("S1", [CODE_A]))])
+    result = tcw("ingest", str(path), cwd=tmp_path)
+    assert result.returncode == 0 and (tmp_path / "tcw-workspace" / "events.parquet").exists()
+
+
+def test_demo_generates_ingests_and_summarises(tmp_path):
+    result = tcw("demo", "--out", str(tmp_path / "demo"), "--scale", "tiny")
+    assert result.returncode == 0, result.stderr
+    assert "接收 accepted" in result.stdout and "按码制 by code scheme" in result.stdout
+    assert "substitution" in result.stdout and "reflux" in result.stdout
+    assert (tmp_path / "demo" / "workspace" / "events.parquet").exists()
