@@ -39,11 +39,17 @@ class RunCounts:
     events_deleted: int = 0
 
 
-def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str], run_id: str) -> RunCounts:
-    """Merge the run's parts into ``staged``/``deletes``/``rejects`` and rebuild ``events.parquet``."""
+def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str], files: pa.Table,
+                run_id: str) -> RunCounts:
+    """Merge the run's parts into ``staged``/``deletes``/``rejects`` and rebuild ``events.parquet``.
+
+    ``files`` maps the parts' ``file_index`` to the file name (``source_file``).
+    """
     counts = RunCounts()
     if parts:
-        con.sql("SELECT * FROM read_parquet($parts, union_by_name = true)", params={"parts": parts}).to_view("run")
+        con.register("run_files", files)
+        con.sql("SELECT p.*, f.source_file FROM read_parquet($parts, union_by_name = true) p "
+                "LEFT JOIN run_files f USING (file_index)", params={"parts": parts}).to_view("run")
         _merge_events(con, ws, run_id, counts)
         _merge_deletes(con, ws, run_id, counts)
         _merge_rejects(con, ws, run_id, counts)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from loaders.db import rows, run
 from loaders.errors import BadInput
-from loaders.normalize import DELETE_COLUMNS, EVENT_TYPES, REJECT_COLUMNS
+from loaders.normalize import EVENT_TYPES
 
 REQUIRED = ("event_id", "event_type", "event_time", "institution_code")
 
@@ -23,7 +23,7 @@ def events_task(con, path: Path, found, work: Path, file_index: int):
         raise BadInput(f"事件文件缺少列 {', '.join(missing)} / events file lacks columns {', '.join(missing)}",
                        path=str(path), line=1, hint="export events with tcw or add the columns")
     target = str(work / f"f{file_index:06d}-events.parquet")
-    return Task("events", target, str(path), file_index, encoding=found.container)
+    return Task("events", target, path=str(path), container=found.container, file_index=file_index)
 
 
 def write_events(con, path: str, container: str, target: str, file_index: int) -> None:
@@ -31,10 +31,10 @@ def write_events(con, path: str, container: str, target: str, file_index: int) -
     present = set(_columns(con, Path(path), container))
     select = ["'event' AS kind"]
     for name, kind in EVENT_TYPES.items():
+        if name == "source_file":
+            continue
         select.append(f"CAST({_source_expression(name, present)} AS {kind}) AS {name}")
-    select.append("$file_index AS file_index")
-    select += [f"NULL::VARCHAR AS {name}" for name in (*REJECT_COLUMNS, *DELETE_COLUMNS)
-               if name not in EVENT_TYPES and name != "file_index"]
+    select.append("$file_index::INTEGER AS file_index")
     sql = f"SELECT {', '.join(select)} FROM {_reader(container)}($path)"  # noqa: S608
     run(con, f"COPY ({sql}) TO $target (FORMAT parquet)", {"path": path, "target": target, "file_index": file_index})
 

@@ -1,8 +1,9 @@
 """Normalisation tasks run by worker processes, each with its own DuckDB connection.
 
-Format A is cut into byte blocks of whole lines that workers read and normalise independently; other
-formats hand over raw tables. Every task writes its rows to Parquet part files and returns their paths,
-so the parent only ever holds a few tasks in flight and memory stays flat in the size of the input.
+A task is large enough that planning the normalisation query (tens of milliseconds) is paid rarely:
+format-A files are cut into byte blocks of whole lines and small files share a task; small tables are
+concatenated. Every task writes its rows to one Parquet part (two when a line was not JSON) and returns
+their paths, so the parent only holds a few tasks in flight and memory stays flat in the input's size.
 """
 
 from __future__ import annotations
@@ -21,20 +22,34 @@ from loaders import nhsa_json
 from loaders.events_format import write_events
 from loaders.normalize import prepare, write_lines, write_raw
 
+TASK_BYTES = 64 << 20
+TASK_ROWS = 100_000
 _CONNECTION: duckdb.DuckDBPyConnection | None = None
 
 
 @dataclass(frozen=True)
+class Block:
+    """Whole lines ``[offset, offset + length)`` of a format-A file, the first being ``first_line``."""
+
+    path: str
+    offset: int
+    length: int
+    first_line: int
+    encoding: str
+    file_index: int
+
+
+@dataclass(frozen=True)
 class Task:
-    """One unit of work: a ``block`` of a format-A file, or a ``lines``/``raw`` table."""
+    """One unit of work: format-A ``blocks``, a ``lines`` or ``raw`` table, or an ``events`` file."""
 
     kind: str
     target: str
-    source_file: str
-    file_index: int
+    blocks: tuple[Block, ...] = ()
     table: pa.Table | None = None
-    block: tuple[int, int, int] = (0, 0, 0)
-    encoding: str = "utf-8"
+    path: str = ""
+    container: str = ""
+    file_index: int = 0
 
 
 def run_tasks(tasks: Iterable[Task], workers: int, done: Callable[[list[str]], None]) -> None:
@@ -43,7 +58,7 @@ def run_tasks(tasks: Iterable[Task], workers: int, done: Callable[[list[str]], N
         for task in tasks:
             done(run_task(task))
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_connection) as pool:
         pending: deque[Future] = deque()
         for task in tasks:
             pending.append(pool.submit(run_task, task))
@@ -59,39 +74,57 @@ def default_workers() -> int:
 
 
 def run_task(task: Task) -> list[str]:
-    """Normalise one task into part files; returns their paths (a malformed line adds a second part)."""
+    """Normalise one task into part files; returns their paths."""
     con = _connection()
     if task.kind == "raw":
-        write_raw(con, task.table, task.target, task.source_file, task.file_index)
+        write_raw(con, task.table, task.target)
         return [task.target]
     if task.kind == "events":
-        write_events(con, task.source_file, task.encoding, task.target, task.file_index)
+        write_events(con, task.path, task.container, task.target, task.file_index)
         return [task.target]
-    chunk = task.table if task.kind == "lines" else _block(task)
+    chunk = task.table if task.kind == "lines" else _read_blocks(task.blocks)
     try:
-        write_lines(con, chunk, task.target, task.source_file, task.file_index)
+        write_lines(con, chunk, task.target)
         return [task.target]
     except duckdb.InvalidInputException:
         good, bad = nhsa_json.malformed_lines(chunk, con)
         second = task.target.replace(".parquet", "-bad.parquet")
-        write_lines(con, good, task.target, task.source_file, task.file_index)
-        write_raw(con, bad, second, task.source_file, task.file_index)
+        write_lines(con, good, task.target)
+        write_raw(con, bad, second)
         return [task.target, second]
 
 
-def block_tasks(path: Path, encoding: str, folder: Path, file_index: int) -> Iterator[Task]:
-    """Tasks covering a newline-delimited format-A file."""
-    for number, block in enumerate(nhsa_json.line_blocks(path)):
-        target = str(folder / f"f{file_index:06d}-{number:06d}.parquet")
-        yield Task("block", target, str(path), file_index, block=block, encoding=encoding)
+def block_batches(blocks: Iterable[Block], folder: Path, name: str) -> Iterator[Task]:
+    """Group blocks (of one or many files) into tasks of about ``TASK_BYTES``."""
+    batch: list[Block] = []
+    size = 0
+    for number, block in enumerate(blocks):
+        batch.append(block)
+        size += block.length
+        if size >= TASK_BYTES:
+            yield Task("block", str(folder / f"{name}-{number:07d}.parquet"), blocks=tuple(batch))
+            batch, size = [], 0
+    if batch:
+        yield Task("block", str(folder / f"{name}-last.parquet"), blocks=tuple(batch))
 
 
-def _block(task: Task) -> pa.Table:
-    return nhsa_json.read_block(Path(task.source_file), *task.block, task.encoding)
+def table_batches(tables: Iterable[tuple[str, pa.Table]], folder: Path, name: str) -> Iterator[Task]:
+    """Concatenate small tables of one kind (``raw`` or ``lines``) into tasks of about ``TASK_ROWS`` rows."""
+    pending: dict[str, list[pa.Table]] = {"raw": [], "lines": []}
+    for number, (kind, table) in enumerate(tables):
+        pending[kind].append(table)
+        if sum(t.num_rows for t in pending[kind]) >= TASK_ROWS:
+            yield Task(kind, str(folder / f"{name}-{kind}-{number:07d}.parquet"), table=pa.concat_tables(pending[kind]))
+            pending[kind] = []
+    for kind, rest in pending.items():
+        if rest:
+            yield Task(kind, str(folder / f"{name}-{kind}-last.parquet"), table=pa.concat_tables(rest))
 
 
-def _init_worker() -> None:
-    _connection()
+def _read_blocks(blocks: tuple[Block, ...]) -> pa.Table:
+    tables = [nhsa_json.read_block(Path(b.path), b.offset, b.length, b.first_line, b.encoding, b.file_index)
+              for b in blocks]
+    return pa.concat_tables(tables)
 
 
 def _connection() -> duckdb.DuckDBPyConnection:

@@ -21,7 +21,8 @@ from loaders.consolidate import RunCounts, consolidate
 from loaders.detect import Detected, detect_format
 from loaders.errors import BadInput
 from loaders.events_format import events_task
-from loaders.executor import Task, block_tasks, default_workers, run_tasks
+from loaders.executor import Block, Task, block_batches, default_workers, run_tasks, table_batches
+from loaders.raw import with_file
 from loaders.reference import read_reference, store_reference
 from loaders.table import read_csv_table, read_xlsx_table
 from loaders.workspace import Workspace
@@ -91,7 +92,9 @@ def _run(ws: Workspace, detected: dict[Path, Detected], run_id: str, work: Path,
             report.references[found.reference] = store_reference(con, ws, found.reference, table)
     tasks = _tasks(detected, work, con)
     run_tasks(tasks, workers, lambda done: _collect(parts, done, progress))
-    report.counts = consolidate(con, ws, parts, run_id)
+    files = pa.table({"file_index": pa.array(range(len(detected)), pa.int32()),
+                      "source_file": [str(path) for path in detected]})
+    report.counts = consolidate(con, ws, parts, files, run_id)
     con.close()
     return report
 
@@ -103,22 +106,28 @@ def _collect(parts: list[str], done: list[str], progress) -> None:
 
 
 def _tasks(detected: dict[Path, Detected], work: Path, con) -> Iterator[Task]:
-    for index, (path, found) in enumerate(detected.items()):
-        source = str(path)
-        if found.kind == "nhsa-json" and nhsa_json.is_line_delimited(path, found.encoding):
-            yield from block_tasks(path, found.encoding, work, index)
-        elif found.kind == "nhsa-json":
-            yield from _table_tasks(nhsa_json.read_streamed(path, found.encoding), work, source, index, "lines")
-        elif found.kind == "table":
-            tables = (read_xlsx_table(path) if found.container == "xlsx"
-                      else read_csv_table(path, found.encoding, found.headers))
-            yield from _table_tasks(tables, work, source, index, "raw")
-        elif found.kind == "events":
+    """Tasks for every file: format-A blocks batched across files, tables batched by rows."""
+    indexed = list(enumerate(detected.items()))
+    blocks = (
+        Block(str(path), offset, length, first, found.encoding, index)
+        for index, (path, found) in indexed
+        if found.kind == "nhsa-json" and nhsa_json.is_line_delimited(path, found.encoding)
+        for offset, length, first in nhsa_json.line_blocks(path)
+    )
+    yield from block_batches(blocks, work, "json")
+    yield from table_batches(_tables(indexed), work, "table")
+    for index, (path, found) in indexed:
+        if found.kind == "events":
             yield events_task(con, path, found, work, index)
 
 
-def _table_tasks(tables: Iterator[pa.Table], work: Path, source: str, index: int, kind: str) -> Iterator[Task]:
-    for number, table in enumerate(tables):
-        chunk_kind = kind if "text" in table.column_names else "raw"
-        target = str(work / f"f{index:06d}-{number:06d}.parquet")
-        yield Task(chunk_kind, target, source, index, table=table)
+def _tables(indexed) -> Iterator[tuple[str, pa.Table]]:
+    """(kind, table) for files read into tables: format B, and format-A files that are not one per line."""
+    for index, (path, found) in indexed:
+        if found.kind == "table":
+            tables = (read_xlsx_table(path) if found.container == "xlsx"
+                      else read_csv_table(path, found.encoding, found.headers))
+            yield from (("raw", with_file(table, index)) for table in tables)
+        elif found.kind == "nhsa-json" and not nhsa_json.is_line_delimited(path, found.encoding):
+            for table in nhsa_json.read_streamed(path, found.encoding, index):
+                yield ("lines", table) if "text" in table.column_names else ("raw", table)

@@ -28,25 +28,25 @@ import pyarrow.compute as pc
 from loaders.raw import RAW_TEXT_COLUMNS, error_rows
 from loaders.vocabulary import vocabulary
 
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 64 << 20
 ENVELOPE = ("infno", "fixmedins_code", "fixmedins_name", "inf_time")
 RECORD_FIELDS = tuple(name for name in RAW_TEXT_COLUMNS if name not in ENVELOPE)
 
 _SOURCE_SQL = """
-WITH typed AS (SELECT line_no, text AS t, json_transform(text, $standard_type) AS e FROM chunk),
+WITH typed AS (SELECT file, line_no, text AS t, json_transform(text, $standard_type) AS e FROM chunk),
 standard AS (
-  SELECT line_no, t, e.infno, e.fixmedins_code AS env_code, e.fixmedins_name AS env_name, e.inf_time,
+  SELECT file, line_no, t, e.infno, e.fixmedins_code AS env_code, e.fixmedins_name AS env_name, e.inf_time,
          {node_pick} AS recs
   FROM typed),
 unpacked AS (
-  SELECT line_no, infno, env_code, env_name, inf_time,
+  SELECT file, line_no, infno, env_code, env_name, inf_time,
          unnest(list_transform(
            CASE WHEN len(recs) > 0 THEN recs
                 ELSE coalesce(nullif(tcw_generic_records(t, $record_type, $record_list_type), []), [NULL]) END,
            lambda r, i: {{'r': r, 'i': i}})) AS u
   FROM standard),
-flat AS (SELECT line_no, infno, env_code, env_name, inf_time, u.r AS r, u.i AS i FROM unpacked)
-SELECT line_no AS _line, i::INTEGER AS _rec,
+flat AS (SELECT file, line_no, infno, env_code, env_name, inf_time, u.r AS r, u.i AS i FROM unpacked)
+SELECT file AS _file, line_no AS _line, i::INTEGER AS _rec,
   CASE WHEN r IS NULL THEN '报文中没有可读的记录 / envelope carries no record object' END AS _error,
   CASE WHEN r IS NULL THEN 'input' END AS _error_field,
   NULL::VARCHAR AS _source_text,
@@ -99,8 +99,8 @@ def line_blocks(path: Path) -> Iterator[tuple[int, int, int]]:
             line_no += block.count(b"\n")
 
 
-def read_block(path: Path, offset: int, length: int, first_line: int, encoding: str) -> pa.Table:
-    """The non-blank lines of one block as a (``line_no``, ``text``) table for ``source_sql()``."""
+def read_block(path: Path, offset: int, length: int, first_line: int, encoding: str, file_index: int = 0) -> pa.Table:
+    """The non-blank lines of one block as a (``file``, ``line_no``, ``text``) table for ``source_sql()``."""
     with open(path, "rb") as handle:
         handle.seek(offset)
         block = handle.read(length)
@@ -111,7 +111,7 @@ def read_block(path: Path, offset: int, length: int, first_line: int, encoding: 
     lines = _utf8(_split_lines(block))
     numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
     keep = pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)
-    return _chunk_table(numbers.filter(keep), lines.filter(keep))
+    return _chunk_table(numbers.filter(keep), lines.filter(keep), file_index)
 
 
 def _split_lines(block: bytes) -> pa.Array:
@@ -135,12 +135,12 @@ def is_line_delimited(path: Path, encoding: str) -> bool:
     return not first.strip() or _is_complete_json(first, encoding)
 
 
-def read_streamed(path: Path, encoding: str) -> Iterator[pa.Table]:
+def read_streamed(path: Path, encoding: str, file_index: int = 0) -> Iterator[pa.Table]:
     """Chunks of a JSON array or pretty-printed envelopes; a broken tail becomes raw error rows."""
     with open(path, "rb") as handle:
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
         handle.seek(0)
-        yield from _streamed_values(handle, encoding, array=head.startswith(b"["))
+        yield from _streamed_values(handle, encoding, head.startswith(b"["), file_index)
 
 
 def malformed_lines(chunk: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, pa.Table]:
@@ -153,7 +153,8 @@ def malformed_lines(chunk: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa
     mask = valid.column("ok").fill_null(False)
     bad = chunk.filter(pc.invert(mask))
     errors = [_json_error(n, t) for n, t in zip(bad["line_no"].to_pylist(), bad["text"].to_pylist(), strict=True)]
-    return chunk.filter(mask), error_rows(errors)
+    raw = error_rows(errors)
+    return chunk.filter(mask), raw.set_column(raw.schema.get_field_index("_file"), "_file", bad["file"])
 
 
 @cache
@@ -196,7 +197,7 @@ def _record_type() -> dict:
     return record | {"drugtracinfo": "JSON", "drug_trac_codg": "VARCHAR"}
 
 
-def _streamed_values(handle, encoding: str, array: bool) -> Iterator[pa.Table]:
+def _streamed_values(handle, encoding: str, array: bool, file_index: int) -> Iterator[pa.Table]:
     """One JSON array or concatenated (pretty-printed) envelopes; 'line' = the value's ordinal."""
     stream = handle if encoding in ("utf-8", "utf-8-sig") else io.TextIOWrapper(handle, encoding)
     values = ijson.items(stream, "item" if array else "", multiple_values=not array, use_float=True)
@@ -208,20 +209,22 @@ def _streamed_values(handle, encoding: str, array: bool) -> Iterator[pa.Table]:
             numbers.append(ordinal)
             texts.append(orjson.dumps(value))
             if len(texts) >= 50_000:
-                yield _chunk_table(numbers, texts)
+                yield _chunk_table(numbers, texts, file_index)
                 numbers, texts = [], []
     except ijson.JSONError as error:
-        yield _chunk_table(numbers, texts)
+        yield _chunk_table(numbers, texts, file_index)
         position = ordinal + 1
         reason = f"JSON 在第 {position} 个值处中断，其后无法读取 / JSON broken at value {position}: {error}"
-        yield error_rows([(position, "(file)", reason, "")])
+        yield error_rows([(position, "(file)", reason, "")], file_index)
         return
-    yield _chunk_table(numbers, texts)
+    yield _chunk_table(numbers, texts, file_index)
 
 
-def _chunk_table(numbers, texts) -> pa.Table:
-    """A (line_no, text) table."""
-    return pa.table({"line_no": pa.array(numbers, pa.int64()), "text": _utf8(texts)})
+def _chunk_table(numbers, texts, file_index: int) -> pa.Table:
+    """A (file, line_no, text) table."""
+    lines = pa.array(numbers, pa.int64())
+    files = pa.array(np.full(len(lines), file_index, dtype=np.int32))
+    return pa.table({"file": files, "line_no": lines, "text": _utf8(texts)})
 
 
 def _utf8(texts) -> pa.Array:

@@ -45,22 +45,24 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
         run(con, macro)
 
 
-def write_lines(con, chunk: pa.Table, target: str, source_file: str, file_index: int) -> None:
-    """Normalise a chunk of format-A lines (``line_no``, ``text``) into a Parquet part at ``target``."""
-    _copy(con, "chunk", chunk, _sql(nhsa_json.source_sql()), nhsa_json.source_params(), target, source_file, file_index)
+def write_lines(con, chunk: pa.Table, target: str) -> None:
+    """Normalise format-A lines (``file``, ``line_no``, ``text``) into a Parquet part at ``target``."""
+    _copy(con, "chunk", chunk, _sql(nhsa_json.source_sql()), nhsa_json.source_params(), target)
 
 
-def write_raw(con, raw: pa.Table, target: str, source_file: str, file_index: int) -> None:
+def write_raw(con, raw: pa.Table, target: str) -> None:
     """Normalise a raw-record table (format B, or rows a reader could not read) into a Parquet part."""
-    _copy(con, "raw_records", raw, _sql("SELECT * FROM raw_records"), {}, target, source_file, file_index)
+    _copy(con, "raw_records", raw, _sql("SELECT * FROM raw_records"), {}, target)
 
 
-def _copy(con, name: str, table: pa.Table, sql: str, params: dict, target: str, source_file: str, file_index: int) -> None:
-    """Run the normalisation and stream its rows (events, rejects and deletes, by ``kind``) to Parquet."""
+def _copy(con, name: str, table: pa.Table, sql: str, params: dict, target: str) -> None:
+    """Run the normalisation and stream its rows (events, rejects and deletes, by ``kind``) to Parquet.
+
+    Parts carry ``file_index``; the run's file names are joined in when the parts are consolidated.
+    """
     con.register(name, table)
     try:
-        run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION lz4)",
-                    params | _params(source_file, file_index) | {"target": target})
+        run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION lz4)", params | _params() | {"target": target})
     finally:
         con.unregister(name)
 
@@ -70,11 +72,9 @@ def _sql(source: str) -> str:
     return NORMALIZE_SQL.format(source=source, **interface_cases(vocabulary()))
 
 
-def _params(source_file: str, file_index: int) -> dict:
+def _params() -> dict:
     v = vocabulary()
     return {
-        "source_file": source_file,
-        "file_index": file_index,
         "time_formats": list(v.time_formats),
         "change_types": list(v.change_types),
         "fast_pattern": NMPA20_FAST_PATTERN,

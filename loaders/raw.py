@@ -26,6 +26,7 @@ RAW_TEXT_COLUMNS: tuple[str, ...] = tuple(
 #: Where a record came from and whether its reader already found it unusable.
 RAW_META = pa.schema(
     [
+        ("_file", pa.int32()),
         ("_line", pa.int64()),
         ("_rec", pa.int32()),
         ("_error", pa.string()),
@@ -36,6 +37,13 @@ RAW_META = pa.schema(
 )
 
 RAW_SCHEMA = pa.schema([*RAW_META, *(pa.field(name, pa.string()) for name in RAW_TEXT_COLUMNS)])
+
+
+def with_file(table: pa.Table, file_index: int) -> pa.Table:
+    """The same raw table with every row marked as coming from file ``file_index`` of the run."""
+    position = table.schema.get_field_index("_file")
+    column = pa.array([file_index] * table.num_rows, pa.int32())
+    return table.set_column(position, "_file", column)
 
 
 def raw_table(columns: Mapping[str, Iterable], length: int) -> pa.Table:
@@ -56,10 +64,11 @@ def raw_table(columns: Mapping[str, Iterable], length: int) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=RAW_SCHEMA)
 
 
-def error_rows(errors: list[tuple[int, str, str, str]]) -> pa.Table:
+def error_rows(errors: list[tuple[int, str, str, str]], file_index: int = 0) -> pa.Table:
     """Raw rows for records a reader could not read: (line, field, reason, source text) each."""
     return raw_table(
         {
+            "_file": [file_index] * len(errors),
             "_line": [error[0] for error in errors],
             "_rec": [1] * len(errors),
             "_error_field": [error[1] for error in errors],

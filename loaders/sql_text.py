@@ -87,8 +87,8 @@ SELECT
   nullif(trim(inv_chg_type), '') AS change_type, bchno AS record_no,
   nullif(trim(coalesce(medins_prod_sel_no, medins_prod_purc_no)), '') AS ref_record_no,
   nullif(trim(mdtrt_setl_type), '') AS settle_type,
-  family, infno AS interface, source_record, $source_file AS source_file, _line AS source_line,
-  _rec AS record_index, code_position::INTEGER AS code_position, upload_time, $file_index::INTEGER AS file_index,
+  family, infno AS interface, source_record, _line AS source_line,
+  _rec AS record_index, code_position::INTEGER AS code_position, upload_time, _file AS file_index,
   bad_field AS reject_field,
   CASE
     WHEN bad_field IS NULL THEN NULL

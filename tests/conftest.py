@@ -45,10 +45,9 @@ def events(ws: Workspace, where: str = "true") -> list[dict]:
     """Events of a workspace as dicts, in file order."""
     if not ws.events_path.exists():
         return []
-    relation = duckdb.sql(  # noqa: S608 - test helper, fixed text
-        f"SELECT * FROM read_parquet($p) WHERE {where} ORDER BY source_file, source_line, record_index, code_position",
-        params={"p": str(ws.events_path)},
-    )
+    order = "ORDER BY source_file, source_line, record_index, code_position"
+    sql = f"SELECT * FROM read_parquet($p) WHERE {where} {order}"  # noqa: S608 - test helper, fixed text
+    relation = duckdb.sql(sql, params={"p": str(ws.events_path)})
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
