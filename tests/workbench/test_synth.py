@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -23,10 +24,16 @@ KINDS = {"substitution", "reflux", "phantom_sale", "counterfeit", "collection_ga
          "return_resale", "chain_transfer", "double_upload", "settlement_reversal", "case_unit", "delete_3507",
          "exempt_item"}
 TS = "%Y-%m-%d %H:%M:%S"
+SEED = int(os.environ.get("TCW_SYNTH_TEST_SEED", "7"))  # sweep other seeds by hand with this variable
 
 
 def _ts(s: str) -> datetime:
     return datetime.strptime(s, TS)
+
+
+def _csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -36,9 +43,9 @@ def _hashes(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("tiny7")
+    out = tmp_path_factory.mktemp(f"tiny{SEED}")
     ticks: list[int] = []
-    summary = generate(out, seed=7, scale="tiny", progress=ticks.append)
+    summary = generate(out, seed=SEED, scale="tiny", progress=ticks.append)
     summary["_ticks"] = sum(ticks)
     return out, summary
 
@@ -87,9 +94,9 @@ def test_layout_and_summary(tiny):
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path, tiny):
-    generate(tmp_path / "a", seed=7, scale="tiny")
+    generate(tmp_path / "a", seed=SEED, scale="tiny")
     assert _hashes(tmp_path / "a") == _hashes(tiny[0])
-    generate(tmp_path / "b", seed=8, scale="tiny")
+    generate(tmp_path / "b", seed=SEED + 1, scale="tiny")
     assert (tmp_path / "b" / "truth.csv").read_bytes() != (tmp_path / "a" / "truth.csv").read_bytes()
     assert set(_hashes(tmp_path / "b").values()).isdisjoint(
         v for k, v in _hashes(tmp_path / "a").items() if k.startswith("uploads"))
@@ -181,7 +188,7 @@ def test_csv_only_mode(tmp_path):
 # ---- identities and reference data -----------------------------------------------------------------
 def test_identifiers_and_reference(tiny, rows):
     ref = tiny[0] / "reference"
-    insts = list(csv.DictReader(open(ref / "institutions.csv", encoding="utf-8")))
+    insts = list(_csv(ref / "institutions.csv"))
     types = Counter(i["type"] for i in insts)
     assert types["pharmacy"] >= 30 and types["hospital"] >= 3 and types["clinic"] >= 4 and types["supplier"]
     assert {i["region"] for i in insts} >= {"500116", "500101", "500103", "510104", "530102"}
@@ -190,7 +197,7 @@ def test_identifiers_and_reference(tiny, rows):
     for i in insts:
         if i["type"] != "supplier":
             assert re.fullmatch(r"[HP]\d{11}", i["code"]) and i["code"][1:7] == i["region"]
-    prods = list(csv.DictReader(open(ref / "products.csv", encoding="utf-8")))
+    prods = list(_csv(ref / "products.csv"))
     assert len(prods) >= 40
     for p in prods:
         prefixes = [x for x in p["trace_prefixes"].split("|") if x]
@@ -257,7 +264,7 @@ def test_phantom_sale(truth, rows):
         sold = sum(r.qty for r in mine if r.infno == "3505")
         stocked = sum(r.qty for r in mine if r.infno in ("3503", "3501"))
         codes = [c for r in mine if r.infno == "3505" for c in r.canon]
-        assert sold == int(t["event_count"]) and sold >= 2 * stocked + 20
+        assert sold == int(t["event_count"]) and sold >= 2 * stocked and sold - stocked >= 40
         assert len(codes) == len(set(codes)) == sold
 
 
@@ -271,7 +278,7 @@ def test_counterfeit(truth, sales):
 
 
 def test_collection_gap(truth, rows, tiny):
-    exempt = {p["med_list_codg"] for p in csv.DictReader(open(tiny[0] / "reference/products.csv", encoding="utf-8"))
+    exempt = {p["med_list_codg"] for p in _csv(tiny[0] / "reference/products.csv")
               if p["exempt"] == "1"}
     gap_insts = {t["institution_code"]: t for t in _case_rows(truth, "collection_gap")}
     assert len(gap_insts) == 2
@@ -291,7 +298,7 @@ def test_collection_gap(truth, rows, tiny):
 # ---- traps -------------------------------------------------------------------------------------------
 def test_split_sale(truth, sales, tiny):
     units = {p["med_list_codg"]: int(p["units_per_pack"])
-             for p in csv.DictReader(open(tiny[0] / "reference/products.csv", encoding="utf-8"))}
+             for p in _csv(tiny[0] / "reference/products.csv")}
     for t in _case_rows(truth, "split_sale"):
         hits = sales[t["trace_code"]]
         assert 3 <= len(hits) == int(t["event_count"]) <= 6
@@ -320,7 +327,7 @@ def test_gs1_same_pack_in_several_renderings(truth, rows):
     assert gs1
     renderings = defaultdict(set)
     for r in rows:
-        for raw, c in zip(r.codes, r.canon, strict=False):
+        for raw, c in zip(r.codes, r.canon, strict=True):
             renderings[c].add(raw)
     assert max(len(renderings[t["trace_code"]]) for t in gs1) >= 2
     for t in gs1:
@@ -338,7 +345,8 @@ def test_chain_transfer(truth, rows, sales):
 def test_double_upload(truth, rows):
     for t in _case_rows(truth, "double_upload"):
         hits = sorted((r for r in rows if r.infno == "3505" and t["trace_code"] in r.canon), key=lambda r: r.inf_time)
-        assert len(hits) == 2 and _content(hits[0]) == _content(hits[1]) and hits[0].inf_time < hits[1].inf_time
+        assert len(hits) == 2 and _content(hits[0]) == _content(hits[1])
+        assert hits[0].inf_time < hits[1].inf_time or not hits[0].inf_time  # some exports lack 上传时间
         if "下月" in t["note_zh"]:
             months = [re.search(r"(\d{6})\.(ndjson|csv|xlsx):", h.source).group(1) for h in hits]
             assert months[0] < months[1]
@@ -346,7 +354,7 @@ def test_double_upload(truth, rows):
 
 
 def test_case_unit_and_delete(truth, rows, sales, tiny):
-    rel = list(csv.DictReader(open(tiny[0] / "reference/pack_relations.csv", encoding="utf-8")))
+    rel = list(_csv(tiny[0] / "reference/pack_relations.csv"))
     for t in _case_rows(truth, "case_unit"):
         children = {r["child_code"] for r in rel if r["parent_code"] == t["trace_code"]}
         assert len(children) == 10
@@ -375,7 +383,7 @@ def test_business_time_before_upload_time(rows):
 
 
 def test_truth_stable_across_scales(tmp_path, truth):
-    generate(tmp_path, seed=7, scale=12_000, fmt="json")
+    generate(tmp_path, seed=SEED, scale=12_000, fmt="json")
     other = read(tmp_path / "truth.csv")
     strip = lambda rows: [(r["case_id"], r["trace_code"], r["institution_code"]) for r in rows  # noqa: E731
                           if r["kind"] != "collection_gap"]

@@ -1,7 +1,24 @@
-"""Synthetic district generator: four fraud scenarios and their look-alikes, with known answers.
+"""Synthetic district generator: the four fraud scenarios and their look-alikes, with known answers.
 
-``generate(out_dir, seed, scale, fmt)`` writes format A (NHSA interface JSON) and format B (CSV/XLSX with
-Chinese headers) uploads of a Jiangjin-like district, reference tables, and ``truth.csv``.
+``generate(out_dir, seed=7, scale="demo", fmt="mixed", progress=None)`` writes a Jiangjin-like district
+(region 500116, 2025-04-01 … 2025-09-30, longer at large scales)::
+
+    out_dir/truth.csv                               planted cases (expect_lead=1) and traps (expect_lead=0)
+    out_dir/summary.json                            the returned summary
+    out_dir/reference/institutions.csv              code,name,type,level,region,chain
+    out_dir/reference/products.csv                  med_list_codg,…,trace_prefixes,exempt
+    out_dir/reference/pack_relations.csv            case (大码) → unit (小码) codes used in the data
+    out_dir/uploads/json/<fixmedins_code>/<yyyymm>.ndjson   format A (NHSA 3501–3507 envelopes)
+    out_dir/uploads/table/<fixmedins_code>_<yyyymm>.csv     format B (UTF-8 BOM or GB18030)
+    out_dir/uploads/table/<fixmedins_code>_<yyyymm>.xlsx    format B (a few HIS export Excel)
+
+Cases: substitution 串换, reflux 回流 (one broker ring), phantom_sale 空刷, counterfeit 假药, collection_gap.
+Traps: split_sale, return_resale, chain_transfer, double_upload, settlement_reversal, case_unit,
+delete_3507, exempt_item. The same seed plants the same cases at every scale and in every format.
+
+Modules: world (institutions, products, lots), people, codes, records (interface fields), background and
+sales (normal flow), transfers, plan, cases, traps, writer_json, writer_table, engine (month loop,
+workers), truth, reference, run (``generate``).
 """
 from .run import generate
 

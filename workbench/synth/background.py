@@ -68,7 +68,7 @@ class Runner:
         share = np.diff(np.concatenate([[0.0], inst.pcum]))
         q_mean = float(np.diff(np.concatenate([[0.0], self.qty[1]])) @ self.qty[0])
         per_day = self.lam * (1 + self.items_n * self.items_p) * q_mean
-        self.mu = {int(p): float(s) * per_day for p, s in zip(inst.products, share, strict=False)}
+        self.mu = {int(p): float(s) * per_day for p, s in zip(inst.products, share, strict=True)}
         self.cover = 18 + int(inst.num % 17)
         self.min_order = 20 if hosp else 10
         self.c_base = (idx + 1) * COUNTER_SPAN

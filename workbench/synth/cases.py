@@ -34,7 +34,7 @@ def substitution(ctx: Ctx, case_id: str, inst: Institution, mismatch: bool) -> N
     days = sorted(d0 + int(x) for x in ctx.rng.integers(0, int(ctx.rng.integers(7, 60)), k))
     c = ctx.boxes(code_p, 1)
     times = []
-    for day, person in zip(days, ctx.person(inst.region, k), strict=False):
+    for day, person in zip(days, ctx.person(inst.region, k), strict=True):
         t = ctx.t(day)
         times.append(t)
         ctx.sale(inst, t, code_p, ctx.render(inst, code_p, c, d0), 1, person, settled_as=settled)
@@ -154,8 +154,10 @@ def counterfeit(ctx: Ctx, case_id: str, gs1: bool) -> None:
     for s in sellers:
         got = {p.idx for p in ctx.products(s, gs1=gs1, price=(12, 500))}
         common = got if common is None else common & got
-    if not common:  # fall back to any product: the fakes need not be on the seller's usual shelf
+    if not common:  # fakes need not be on the sellers' usual shelves
         common = {p.idx for p in ctx.products(sellers[0], gs1=gs1, price=(12, 500))}
+    if not common:
+        common = {p.idx for p in ctx.w.products if p.gs1 == gs1 and not p.exempt and p.drug.channel != "hosp"}
     p = ctx.w.products[ctx.pick(sorted(common))]
     c = ctx.boxes(p, 1)
     d0 = ctx.day(sellers[0], 10, 12)

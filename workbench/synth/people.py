@@ -42,7 +42,7 @@ def cert_check(body17: str) -> str:
     >>> cert_check("11010519491231002")
     'X'
     """
-    return "10X98765432"[sum(int(c) * w for c, w in zip(body17, _W, strict=False)) % 11]
+    return "10X98765432"[sum(int(c) * w for c, w in zip(body17, _W, strict=True)) % 11]
 
 
 def certno_valid(certno: str) -> bool:
@@ -62,7 +62,7 @@ def chinese_name(h: int) -> str:
 class People:
     """Deterministic person factory for one district world."""
 
-    def __init__(self, key: int, cache_size: int = 150_000):
+    def __init__(self, key: int, cache_size: int = 60_000):
         self.key = mix64(key)
         self.cache_size = cache_size
         self._cache: dict[tuple[str, int], tuple[str, str, str]] = {}

@@ -33,6 +33,9 @@ def assign_styles(world: World, fmt: str, rng: np.random.Generator) -> dict[str,
         if st.fmt.startswith("csv") and inst.type == "pharmacy" and not nhsa_done:
             st.header, nhsa_done = "nhsa", True
         styles[inst.code] = st
+    if fmt == "mixed" and not n_xlsx:  # at least one HIS exports Excel
+        clinic = next(i for i in world.institutions if i.type == "clinic")
+        styles[clinic.code].fmt, styles[clinic.code].gs1_style = "xlsx", "bracket"
     return styles
 
 
@@ -64,7 +67,8 @@ def generate(out_dir: Path, seed: int = 7, scale: str | int = "demo", fmt: str =
                for k, inst in enumerate(world.institutions)]
     planted = make_plan(world, styles, {r.inst.code: r for r in runners}, sh, rngs[3])
     chains = sorted({i.chain for i in world.institutions if i.chain})
-    chain_rngs = {c: np.random.default_rng(s) for c, s in zip(chains, seeds[5].spawn(len(chains)), strict=False)}
+    chain_seeds = seeds[5].spawn(len(chains))
+    chain_rngs = {c: np.random.default_rng(s) for c, s in zip(chains, chain_seeds, strict=True)}
     for sub in ("json", "table"):
         (out_dir / "uploads" / sub).mkdir(parents=True, exist_ok=True)
     stats = run_all(Job(world, styles, runners, sh, chain_rngs, out_dir), workers_for(sc.target), progress)

@@ -30,11 +30,9 @@ def _draw(r, first: int, end: int):
 def day_loop(r, first: int, end: int) -> None:
     """Emit the background of days ``first`` … ``end - 1`` into runner ``r``."""
     nb, t_b, starts, prods, qty, pat, ins, rare, loss = _draw(r, first, end)
-    desk, stock, products, excl, people = r.desk, r.stock, r.w.products, r.exclude, r.w.people
-    region, emit, heap = r.inst.region, r.emit, r.heap
-    avail, reserve = stock.count, stock.reserve
+    people, region, heap = r.w.people, r.inst.region, r.heap
     gap_from = r.gap_from if r.gap_from is not None else 1 << 62
-    deletes_ok = r.style.deletes_ok
+    items = (starts, prods, qty, rare)
     b0 = 0
     for d in range(end - first):
         day = first + d
@@ -45,36 +43,42 @@ def day_loop(r, first: int, end: int) -> None:
                 r.flush(t)
             insured = ins[b]
             person = people.person(region, pat[b]) if insured else NO_PERSON
-            bill = desk.bill_now(insured, t)
-            gap = insured and t >= gap_from
-            seen = []
-            j0 = starts[b]
-            for j in range(j0, starts[b + 1]):
-                pi = prods[j]
-                if pi in excl or pi in seen:
-                    continue
-                seen.append(pi)
-                q = qty[j]
-                if avail[pi] - reserve[pi] < q:
-                    r.restock(day, pi, q)
-                counters, lot_k = stock.take(pi, q)
-                p = products[pi]
-                lot = p.lot(lot_k)
-                if p.exempt:
-                    codes = []
-                elif gap and rare[j] > 1.0 - r.gap_rate:
-                    codes = []
-                    _gap_hit(r, t)
-                else:
-                    codes = desk.render(p, counters, lot)
-                ev = desk.sale_now(t + 9 * (j - j0), pi, codes, q, person, bill, lot)
-                emit(ev)
-                x = rare[j]
-                if x < 0.0055:
-                    _rare(r, ev, t, x, deletes_ok)
+            _bill(r, day, t, b, insured, person, insured and t >= gap_from, items)
         b0 = b1
         if loss[d] < 0.012:
             _loss(r, day)
+
+
+def _bill(r, day: int, t: int, b: int, insured: bool, person: tuple, gap: bool, items) -> None:
+    """One customer's bill: a 3505 per product, each box's code taken off the shelf."""
+    starts, prods, qty, rare = items
+    desk, stock, products, excl = r.desk, r.stock, r.w.products, r.exclude
+    avail, reserve = stock.count, stock.reserve
+    bill = desk.bill_now(insured, t)
+    seen = []
+    j0 = starts[b]
+    for j in range(j0, starts[b + 1]):
+        pi = prods[j]
+        if pi in excl or pi in seen:
+            continue
+        seen.append(pi)
+        q = qty[j]
+        if avail[pi] - reserve[pi] < q:
+            r.restock(day, pi, q)
+        counters, lot_k = stock.take(pi, q)
+        p = products[pi]
+        lot = p.lot(lot_k)
+        if p.exempt:
+            codes = []
+        elif gap and rare[j] > 1.0 - r.gap_rate:
+            codes = []
+            _gap_hit(r, t)
+        else:
+            codes = desk.render(p, counters, lot)
+        ev = desk.sale_now(t + 9 * (j - j0), pi, codes, q, person, bill, lot)
+        r.emit(ev)
+        if rare[j] < 0.0055:
+            _rare(r, ev, t, rare[j], r.style.deletes_ok)
 
 
 def _rare(r, ev, t: int, x: float, deletes_ok: bool) -> None:

@@ -22,15 +22,16 @@ def plant(ctx: Ctx) -> None:
         settlement_reversal(ctx, f"T-REV-{k + 1:02d}", inst)
     for k, inst in enumerate(ctx.pick(hosp, 2)):
         case_unit(ctx, f"T-CAS-{k + 1:02d}", inst)
-    deletable = [i for i in spare if ctx.styles[i.code].deletes_ok]
-    for k, inst in enumerate(ctx.pick(deletable, 2)):
+    for k, inst in enumerate(ctx.pick(spare, 2)):  # chosen whatever the output format: same truth
+        ctx.styles[inst.code].infno_col = "接口编号"  # this HIS exports 3507 deletes by interface number
         delete_3507(ctx, f"T-DEL-{k + 1:02d}", inst)
-    exempt_item(ctx, "T-EXM-01", ctx.pick([i for i in spare if ctx.products(i, exempt=True)]))
+    shops = [i for i in spare + ctx.roles.subst if ctx.products(i, exempt=True)]
+    exempt_item(ctx, "T-EXM-01", ctx.pick(shops))
 
 
 def _sum_parts(ctx: Ctx, total: int, n: int) -> list[int]:
     cuts = sorted(int(x) for x in ctx.rng.choice(range(1, total), n - 1, replace=False))
-    return [b - a for a, b in zip([0] + cuts, cuts + [total], strict=False)]
+    return [b - a for a, b in zip([0] + cuts, cuts + [total], strict=True)]
 
 
 def split_sale(ctx: Ctx, case_id: str, inst: Institution) -> None:
@@ -44,7 +45,7 @@ def split_sale(ctx: Ctx, case_id: str, inst: Institution) -> None:
     days = sorted(d0 + int(x) for x in ctx.rng.integers(0, 20, n))
     price = round(ctx.runners[inst.code].desk.static[p.idx][4] / p.drug.units, 2)
     times = []
-    for k, (day, q) in enumerate(zip(days, parts, strict=False)):
+    for k, (day, q) in enumerate(zip(days, parts, strict=True)):
         t = ctx.t(day)
         times.append(t)
         ctx.sale(inst, t, p, ctx.render(inst, p, c, d0), q, trdn="1", price=price, reserve=int(k == 0))
