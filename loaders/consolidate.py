@@ -1,26 +1,32 @@
-"""Fold one ingest run's part files into the workspace, then rebuild the canonical events.
+"""Fold one ingest run's part folders into the workspace.
 
-A record already in the workspace (same interface family, institution and ``fixmedins_bchno``) or
-seen earlier in the run is a duplicate: a HIS double upload or a file ingested twice. 3507 deletes
-remove the records they name (uploaded no later than the delete). Counts always reconcile:
-``read = accepted + rejected + duplicates``.
+Workers already wrote the run's events in their final form, so consolidation mostly *moves* files:
+- a record already in the workspace (same interface family, institution and ``fixmedins_bchno``) or seen
+  earlier in the run is a duplicate (a HIS double upload, a file ingested twice) and is dropped;
+- 3507 deletes are kept in ``deletes/``; events files holding a record they name (uploaded no later
+  than the delete) are rewritten without it, whether the record came before or after the delete;
+- when reference institutions change, existing events files are re-enriched.
+Only narrow columns are read to decide; a file is rewritten only when something in it changes.
+Counts always reconcile: ``read = accepted + rejected + duplicates``.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from loaders.db import rows, run, scalar
 from loaders.normalize import DELETE_COLUMNS, EVENT_COLUMNS, REJECT_COLUMNS
-from loaders.reference import reference_specs
 from loaders.vocabulary import vocabulary
 from loaders.workspace import Workspace
 
-_FIRST_IN_RUN = "QUALIFY dense_rank() OVER (PARTITION BY {key} ORDER BY file_index, source_line, record_index) = 1"
+IDENTITY = "source_record, file_index, source_line, record_index"  # one copy of one record
+FIRST = "row_number() OVER (PARTITION BY {key} ORDER BY file_index, source_line, record_index)"
 
 
 @dataclass
@@ -39,120 +45,153 @@ class RunCounts:
     events_deleted: int = 0
 
 
-def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str], files: pa.Table,
-                run_id: str) -> RunCounts:
-    """Merge the run's parts into ``staged``/``deletes``/``rejects`` and rebuild ``events.parquet``.
-
-    ``files`` maps the parts' ``file_index`` to the file name (``source_file``).
-    """
+def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str], run_id: str,
+                reference_changed: bool = False) -> RunCounts:
+    """Merge the run's part folders into ``events/``, ``deletes/`` and ``rejects/``."""
     counts = RunCounts()
-    if parts:
-        con.register("run_files", files)
-        con.sql("SELECT p.*, f.source_file FROM read_parquet($parts, union_by_name = true) p "
-                "LEFT JOIN run_files f USING (file_index)", params={"parts": parts}).to_view("run")
-        _merge_events(con, ws, run_id, counts)
-        _merge_deletes(con, ws, run_id, counts)
-        _merge_rejects(con, ws, run_id, counts)
-    rebuild_events(con, ws, counts)
+    kinds = {kind: sorted(str(p) for part in parts for p in Path(part).glob(f"{kind}.parquet"))
+             for kind in ("event", "reject", "delete")}
+    if reference_changed:
+        _reenrich(con, ws)
+    before = ws.event_files()
+    _merge_deletes(con, ws, kinds["delete"], run_id, counts)
+    if counts.deletes and before:
+        counts.events_deleted += _rewrite_without(con, _deleted_rows(con, ws, before))
+    _merge_events(con, ws, kinds["event"], run_id, counts)
+    _merge_rejects(con, ws, kinds["reject"], run_id, counts)
+    files = ws.event_files()
+    counts.events_total = scalar(con, "SELECT count(*) FROM read_parquet($f)", {"f": files}) if files else 0
     return counts
 
 
-def _merge_events(con, ws: Workspace, run_id: str, counts: RunCounts) -> None:
-    read = scalar(con, "SELECT count(*) FROM run WHERE kind = 'event' AND code_position = 1")
-    existing = ws.staged_files()
-    unseen = ("AND NOT EXISTS (SELECT 1 FROM read_parquet($existing) s WHERE s.source_record = r.source_record)"
-              if existing else "")
-    target = ws.folder("staged") / f"{run_id}.parquet"
-    columns = ", ".join(EVENT_COLUMNS)
-    sql = (f"SELECT {columns} FROM run r WHERE kind = 'event' {unseen} "  # noqa: S608
-           + _FIRST_IN_RUN.format(key="source_record"))
-    run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION zstd)",
-                {"target": str(target)} | ({"existing": existing} if existing else {}))
-    new = rows(con, "SELECT count(*) FILTER (code_position = 1), count(*) FROM read_parquet($t)",
-               {"t": str(target)})[0]
+def _merge_events(con, ws: Workspace, new: list[str], run_id: str, counts: RunCounts) -> None:
+    """Move the run's event files in, minus duplicate copies and records already deleted."""
+    if not new:
+        return
+    read = scalar(con, "SELECT count(*) FROM read_parquet($n) WHERE code_position = 1", {"n": new})
+    duplicates = _duplicate_rows(con, ws, new)
+    _rewrite_without(con, duplicates)
+    accepted = read - (pc.sum(pc.equal(duplicates["code_position"], 1)).as_py() or 0)
+    new = [path for path in new if Path(path).exists()]
+    if new:
+        counts.events_deleted += _rewrite_without(con, _deleted_rows(con, ws, new))
+    target = ws.folder("events")
+    added = []
+    for number, path in enumerate(new):
+        if Path(path).exists():
+            added.append(str(target / f"{run_id}-{number:05d}.parquet"))
+            shutil.move(path, added[-1])
     counts.read += read
-    counts.accepted += new[0]
-    counts.duplicates += read - new[0]
-    counts.events_new = new[1]
-    counts.by_event_type = _tally(con, target, "event_type")
-    counts.by_scheme = _tally(con, target, "code_scheme")
-    if new[1] == 0:
-        target.unlink()
+    counts.accepted += accepted
+    counts.duplicates += read - accepted
+    if added:
+        counts.events_new = scalar(con, "SELECT count(*) FROM read_parquet($a)", {"a": added})
+        counts.by_event_type = _tally(con, added, "event_type")
+        counts.by_scheme = _tally(con, added, "code_scheme")
 
 
-def _merge_deletes(con, ws: Workspace, run_id: str, counts: RunCounts) -> None:
+def _duplicate_rows(con, ws: Workspace, new: list[str]) -> pa.Table:
+    """Rows (file, identity, code position) of record copies to drop: a record already in the workspace,
+    or a later copy of one seen earlier in the run (file order, line, record)."""
+    existing = ws.event_files()
+    known = "OR source_record IN (SELECT source_record FROM read_parquet($existing))" if existing else ""
+    sql = (f"SELECT filename, {IDENTITY}, code_position FROM (SELECT *, dense_rank() OVER ("
+           "PARTITION BY source_record ORDER BY file_index, source_line, record_index) AS copy FROM ("
+           f"SELECT filename, {IDENTITY}, code_position FROM read_parquet($new, filename = true))) "
+           f"WHERE copy > 1 {known}")
+    return con.sql(sql, params={"new": new} | ({"existing": existing} if existing else {})).to_arrow_table()
+
+
+def _deleted_rows(con, ws: Workspace, files: list[str]) -> pa.Table:
+    """Rows of ``files`` whose record a 3507 delete names (uploaded no later than the delete)."""
+    deletes = ws.parts("deletes")
+    if not deletes:
+        return pa.table({"filename": pa.array([], pa.string())})
+    con.register("delete_targets", _delete_targets())
+    identity = ", ".join(f"e.{column}" for column in IDENTITY.split(", "))
+    sql = f"""SELECT e.filename, {identity}, e.code_position FROM read_parquet($files, filename = true) e
+        JOIN read_parquet($deletes) d ON d.institution_code = e.institution_code AND d.record_no = e.record_no
+        JOIN delete_targets t ON t.data_type = d.delete_data_type AND t.family = e.family
+        WHERE d.upload_time IS NULL OR e.upload_time IS NULL OR e.upload_time <= d.upload_time"""
+    return con.sql(sql, params={"files": files, "deletes": deletes}).to_arrow_table()
+
+
+def _rewrite_without(con, drops: pa.Table) -> int:
+    """Rewrite each file named in ``drops`` without the record copies listed for it; returns rows removed."""
+    removed = 0
+    for path in sorted(set(drops["filename"].to_pylist())):
+        mine = drops.filter(pc.equal(drops["filename"], path))
+        con.register("doomed", mine)
+        temporary = path + ".tmp"
+        run(con, f"COPY (SELECT * FROM read_parquet($p) WHERE ({IDENTITY}) NOT IN (SELECT ({IDENTITY}) FROM doomed)) "
+                 "TO $t (FORMAT parquet, COMPRESSION snappy)", {"p": path, "t": temporary})
+        con.unregister("doomed")
+        removed += mine.num_rows
+        Path(temporary).replace(path)
+        _drop_if_empty(con, path)
+    return removed
+
+
+def _drop_if_empty(con, path: str) -> bool:
+    if scalar(con, "SELECT count(*) FROM read_parquet($p)", {"p": path}):
+        return True
+    Path(path).unlink()
+    return False
+
+
+def _merge_deletes(con, ws: Workspace, new: list[str], run_id: str, counts: RunCounts) -> None:
+    if not new:
+        return
     key = "concat_ws('|', institution_code, delete_data_type, record_no, CAST(upload_time AS VARCHAR))"
-    read = scalar(con, "SELECT count(*) FROM run WHERE kind = 'delete'")
+    read = scalar(con, "SELECT count(*) FROM read_parquet($n)", {"n": new})
     existing = ws.parts("deletes")
-    unseen = (f"AND {key} NOT IN (SELECT {key} FROM read_parquet($existing))" if existing else "")  # noqa: S608
-    sql = (f"SELECT {', '.join(DELETE_COLUMNS)} FROM run WHERE kind = 'delete' {unseen} "  # noqa: S608
-           + _FIRST_IN_RUN.format(key=key))
-    new = _write_if_any(con, sql, ws.folder("deletes") / f"{run_id}.parquet", {"existing": existing} if existing else {})
+    unseen = f"AND {key} NOT IN (SELECT {key} FROM read_parquet($existing))" if existing else ""
+    sql = (f"SELECT {', '.join(DELETE_COLUMNS)} FROM (SELECT *, {FIRST.format(key=key)} AS copy "
+           f"FROM read_parquet($new)) WHERE copy = 1 {unseen}")
+    added = _write_if_any(con, sql, ws.folder("deletes") / f"{run_id}.parquet",
+                          {"new": new} | ({"existing": existing} if existing else {}))
     counts.read += read
-    counts.accepted += new
-    counts.deletes = new
-    counts.duplicates += read - new
+    counts.accepted += added
+    counts.deletes = added
+    counts.duplicates += read - added
 
 
-def _merge_rejects(con, ws: Workspace, run_id: str, counts: RunCounts) -> None:
-    counts.rejected = scalar(con, "SELECT count(*) FROM run WHERE kind = 'reject'")
+def _merge_rejects(con, ws: Workspace, new: list[str], run_id: str, counts: RunCounts) -> None:
+    if not new:
+        return
+    counts.rejected = scalar(con, "SELECT count(*) FROM read_parquet($n)", {"n": new})
     counts.read += counts.rejected
-    existing = ws.parts("rejects")
     key = "concat_ws('|', source_file, source_line, record_index, reject_field)"
-    unseen = (f"AND {key} NOT IN (SELECT {key} FROM read_parquet($existing))" if existing else "")  # noqa: S608
-    sql = f"SELECT {', '.join(REJECT_COLUMNS)} FROM run WHERE kind = 'reject' {unseen}"  # noqa: S608
-    _write_if_any(con, sql, ws.folder("rejects") / f"{run_id}.parquet", {"existing": existing} if existing else {})
+    existing = ws.parts("rejects")
+    unseen = f"WHERE {key} NOT IN (SELECT {key} FROM read_parquet($existing))" if existing else ""
+    sql = f"SELECT {', '.join(REJECT_COLUMNS)} FROM read_parquet($new) {unseen}"
+    _write_if_any(con, sql, ws.folder("rejects") / f"{run_id}.parquet",
+                  {"new": new} | ({"existing": existing} if existing else {}))
 
 
 def _write_if_any(con, sql: str, target: Path, params: dict) -> int:
     run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION zstd)", params | {"target": str(target)})
-    written = scalar(con, "SELECT count(*) FROM read_parquet($t)", {"t": str(target)})
-    if written == 0:
-        target.unlink()
-    return written
+    return scalar(con, "SELECT count(*) FROM read_parquet($t)", {"t": str(target)}) if _drop_if_empty(con, str(target)) else 0
 
 
-def rebuild_events(con, ws: Workspace, counts: RunCounts | None = None) -> None:
-    """Write ``events.parquet``: staged records not deleted, with institution reference data applied."""
-    staged = ws.staged_files()
-    target = ws.events_path
-    if not staged:
-        target.unlink(missing_ok=True)
-        return
-    con.register("delete_targets", _delete_targets())
-    sql, params = _events_sql(ws, staged)
-    temporary = target.with_suffix(".parquet.tmp")
-    run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION zstd)", params | {"target": str(temporary)})
-    temporary.replace(target)
-    if counts is not None:
-        total = scalar(con, "SELECT count(*) FROM read_parquet($s)", {"s": staged})
-        counts.events_total = scalar(con, "SELECT count(*) FROM read_parquet($t)", {"t": str(target)})
-        counts.events_deleted = total - counts.events_total
+_ENRICHED = {"institution_type": "coalesce(ref.type, e.institution_type)",
+             "region_code": "coalesce(ref.region, e.region_code)",
+             "chain_id": "coalesce(ref.chain, e.chain_id)"}
 
 
-def _events_sql(ws: Workspace, staged: list[str]) -> tuple[str, dict]:
-    params: dict = {"staged": staged}
-    deletes = ws.parts("deletes")
-    deleted = ""
-    if deletes:
-        params["deletes"] = deletes
-        deleted = """WHERE NOT EXISTS (
-            SELECT 1 FROM read_parquet($deletes) d JOIN delete_targets t ON t.data_type = d.delete_data_type
-            WHERE d.institution_code = e.institution_code AND d.record_no = e.record_no AND t.family = e.family
-              AND (d.upload_time IS NULL OR e.upload_time IS NULL OR e.upload_time <= d.upload_time))"""
+def _reenrich(con, ws: Workspace) -> None:
+    """Apply a changed institutions reference to the events already in the workspace."""
     institutions = ws.reference_path("institutions")
-    columns = ", ".join(f"e.{name}" for name in EVENT_COLUMNS)
-    if institutions.exists():
-        params["institutions"] = str(institutions)
-        columns = columns.replace("e.institution_type", "coalesce(i.type, e.institution_type) AS institution_type")
-        columns = columns.replace("e.region_code", "coalesce(i.region, e.region_code) AS region_code")
-        columns = columns.replace("e.chain_id", "i.chain AS chain_id")
-        join = "LEFT JOIN read_parquet($institutions) i ON i.code = e.institution_code"
-    else:
-        join = ""
-    sql = (f"SELECT {columns} FROM read_parquet($staged) e {join} {deleted} "  # noqa: S608
-           "ORDER BY e.institution_code, e.event_time, e.event_id")
-    return sql, params
+    if not institutions.exists():
+        return
+    select = ", ".join(f"{_ENRICHED[c]} AS {c}" if c in _ENRICHED else f"e.{c}" for c in EVENT_COLUMNS)
+    sql = (f"SELECT {select}, e.file_index FROM read_parquet($p) e "
+           "LEFT JOIN read_parquet($institutions) ref ON ref.code = e.institution_code")
+    for path in ws.event_files():
+        temporary = path + ".tmp"
+        run(con, f"COPY ({sql}) TO $t (FORMAT parquet, COMPRESSION snappy)",
+            {"p": path, "t": temporary, "institutions": str(institutions)})
+        Path(temporary).replace(path)
 
 
 def _delete_targets() -> pa.Table:
@@ -160,11 +199,7 @@ def _delete_targets() -> pa.Table:
     return pa.table({"data_type": [p[0] for p in pairs], "family": [p[1] for p in pairs]})
 
 
-def _tally(con, path: Path, column: str) -> dict[str, int]:
+def _tally(con, paths: list[str], column: str) -> dict[str, int]:
     assert column in EVENT_COLUMNS
-    found = rows(con, f"SELECT {column}, count(*) FROM read_parquet($p) GROUP BY 1 ORDER BY 2 DESC, 1",  # noqa: S608
-                 {"p": str(path)})
+    found = rows(con, f"SELECT {column}, count(*) FROM read_parquet($p) GROUP BY 1 ORDER BY 2 DESC, 1", {"p": paths})
     return {str(key): value for key, value in found}
-
-
-assert set(reference_specs()) >= {"institutions"}

@@ -29,7 +29,7 @@ def events_task(con, path: Path, found, work: Path, file_index: int):
 def write_events(con, path: str, container: str, target: str, file_index: int) -> None:
     """Copy an events file into a part file of kind ``event``."""
     present = set(_columns(con, Path(path), container))
-    select = ["'event' AS kind"]
+    select = []
     for name, kind in EVENT_TYPES.items():
         if name == "source_file":
             continue
@@ -43,7 +43,8 @@ def _source_expression(name: str, present: set[str]) -> str:
     assert name.isidentifier()
     if name in present:
         return name
-    fallback = {"source_record": "event_id", "code_position": "1", "record_index": "1", "source_line": "0"}
+    fallback = {"source_record": "event_id", "code_position": "1", "record_index": "1", "source_line": "0",
+                "source_file": "$path"}
     return fallback.get(name, "NULL")
 
 

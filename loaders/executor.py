@@ -2,8 +2,8 @@
 
 A task is large enough that planning the normalisation query (tens of milliseconds) is paid rarely:
 format-A files are cut into byte blocks of whole lines and small files share a task; small tables are
-concatenated. Every task writes its rows to one Parquet part (two when a line was not JSON) and returns
-their paths, so the parent only holds a few tasks in flight and memory stays flat in the input's size.
+concatenated. Every task writes its rows to a part folder (``event|reject|delete.parquet``) and
+returns it, so the parent only holds a few tasks in flight and memory stays flat in the input's size.
 """
 
 from __future__ import annotations
@@ -50,6 +50,13 @@ class Task:
     path: str = ""
     container: str = ""
     file_index: int = 0
+    files: tuple[tuple[int, str], ...] = ()
+    institutions: str = ""
+
+    def file_table(self) -> pa.Table:
+        """``file_index`` → ``source_file`` for the files this task covers."""
+        return pa.table({"file_index": pa.array([i for i, _ in self.files], pa.int32()),
+                         "source_file": pa.array([p for _, p in self.files], pa.string())})
 
 
 def run_tasks(tasks: Iterable[Task], workers: int, done: Callable[[list[str]], None]) -> None:
@@ -74,27 +81,28 @@ def default_workers() -> int:
 
 
 def run_task(task: Task) -> list[str]:
-    """Normalise one task into part files; returns their paths."""
+    """Normalise one task into part folders; returns their paths."""
     con = _connection()
+    files, institutions = task.file_table(), task.institutions
     if task.kind == "raw":
-        write_raw(con, task.table, task.target)
+        write_raw(con, task.table, task.target, files, institutions)
         return [task.target]
     if task.kind == "events":
         write_events(con, task.path, task.container, task.target, task.file_index)
         return [task.target]
     chunk = task.table if task.kind == "lines" else _read_blocks(task.blocks)
     try:
-        write_lines(con, chunk, task.target)
+        write_lines(con, chunk, task.target, files, institutions)
         return [task.target]
     except duckdb.InvalidInputException:
         good, bad = nhsa_json.malformed_lines(chunk, con)
-        second = task.target.replace(".parquet", "-bad.parquet")
-        write_lines(con, good, task.target)
-        write_raw(con, bad, second)
+        second = task.target + "-bad"
+        write_lines(con, good, task.target, files, institutions)
+        write_raw(con, bad, second, files, institutions)
         return [task.target, second]
 
 
-def block_batches(blocks: Iterable[Block], folder: Path, name: str) -> Iterator[Task]:
+def block_batches(blocks: Iterable[Block], folder: Path, files: tuple, institutions: str) -> Iterator[Task]:
     """Group blocks (of one or many files) into tasks of about ``TASK_BYTES``."""
     batch: list[Block] = []
     size = 0
@@ -102,23 +110,26 @@ def block_batches(blocks: Iterable[Block], folder: Path, name: str) -> Iterator[
         batch.append(block)
         size += block.length
         if size >= TASK_BYTES:
-            yield Task("block", str(folder / f"{name}-{number:07d}.parquet"), blocks=tuple(batch))
+            yield Task("block", str(folder / f"json-{number:07d}"), blocks=tuple(batch), files=files,
+                       institutions=institutions)
             batch, size = [], 0
     if batch:
-        yield Task("block", str(folder / f"{name}-last.parquet"), blocks=tuple(batch))
+        yield Task("block", str(folder / "json-last"), blocks=tuple(batch), files=files, institutions=institutions)
 
 
-def table_batches(tables: Iterable[tuple[str, pa.Table]], folder: Path, name: str) -> Iterator[Task]:
+def table_batches(tables: Iterable[tuple[str, pa.Table]], folder: Path, files: tuple, institutions: str) -> Iterator[Task]:
     """Concatenate small tables of one kind (``raw`` or ``lines``) into tasks of about ``TASK_ROWS`` rows."""
     pending: dict[str, list[pa.Table]] = {"raw": [], "lines": []}
     for number, (kind, table) in enumerate(tables):
         pending[kind].append(table)
         if sum(t.num_rows for t in pending[kind]) >= TASK_ROWS:
-            yield Task(kind, str(folder / f"{name}-{kind}-{number:07d}.parquet"), table=pa.concat_tables(pending[kind]))
+            yield Task(kind, str(folder / f"table-{kind}-{number:07d}"), table=pa.concat_tables(pending[kind]),
+                       files=files, institutions=institutions)
             pending[kind] = []
     for kind, rest in pending.items():
         if rest:
-            yield Task(kind, str(folder / f"{name}-{kind}-last.parquet"), table=pa.concat_tables(rest))
+            yield Task(kind, str(folder / f"table-{kind}-last"), table=pa.concat_tables(rest), files=files,
+                       institutions=institutions)
 
 
 def _read_blocks(blocks: tuple[Block, ...]) -> pa.Table:

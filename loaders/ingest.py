@@ -90,11 +90,9 @@ def _run(ws: Workspace, detected: dict[Path, Detected], run_id: str, work: Path,
         if found.kind == "reference":
             table = read_reference(path, found.reference, found.container, found.encoding)
             report.references[found.reference] = store_reference(con, ws, found.reference, table)
-    tasks = _tasks(detected, work, con)
+    tasks = _tasks(detected, work, con, ws)
     run_tasks(tasks, workers, lambda done: _collect(parts, done, progress))
-    files = pa.table({"file_index": pa.array(range(len(detected)), pa.int32()),
-                      "source_file": [str(path) for path in detected]})
-    report.counts = consolidate(con, ws, parts, files, run_id)
+    report.counts = consolidate(con, ws, parts, run_id, reference_changed=bool(report.references))
     con.close()
     return report
 
@@ -105,17 +103,19 @@ def _collect(parts: list[str], done: list[str], progress) -> None:
         progress(len(done))
 
 
-def _tasks(detected: dict[Path, Detected], work: Path, con) -> Iterator[Task]:
+def _tasks(detected: dict[Path, Detected], work: Path, con, ws: Workspace) -> Iterator[Task]:
     """Tasks for every file: format-A blocks batched across files, tables batched by rows."""
     indexed = list(enumerate(detected.items()))
+    files = tuple((index, str(path)) for index, (path, _) in indexed)
+    institutions = str(ws.reference_path("institutions")) if ws.reference_path("institutions").exists() else ""
     blocks = (
         Block(str(path), offset, length, first, found.encoding, index)
         for index, (path, found) in indexed
         if found.kind == "nhsa-json" and nhsa_json.is_line_delimited(path, found.encoding)
         for offset, length, first in nhsa_json.line_blocks(path)
     )
-    yield from block_batches(blocks, work, "json")
-    yield from table_batches(_tables(indexed), work, "table")
+    yield from block_batches(blocks, work, files, institutions)
+    yield from table_batches(_tables(indexed), work, files, institutions)
     for index, (path, found) in indexed:
         if found.kind == "events":
             yield events_task(con, path, found, work, index)

@@ -11,16 +11,19 @@ what was found.
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from loaders import nhsa_json
-from loaders.db import run
-from loaders.sql_text import NORMALIZE_SQL, interface_cases
-from loaders.tracecode import NMPA20_FAST_PATTERN, parse_trace_code, split_code_cell
+from loaders.db import run, scalar
+from loaders.sql_text import NORMALIZE_SQL, interface_cases, reference_parts
+from loaders.tracecode import NMPA20_FAST_PATTERN, parse_many, split_code_cell
 from loaders.vocabulary import event_column_specs, vocabulary
 
+#: A code cell holding any of these may hold several codes (``tcw_split`` decides); others hold one.
+CELL_SEPARATORS = r"[,;|，；、\s]"
 PARSE_TYPE = "STRUCT(code VARCHAR, scheme VARCHAR, reason VARCHAR, product_id VARCHAR)"
 
 #: Canonical event columns and their DuckDB types, declared in ``fields.yaml`` (the part files also
@@ -38,38 +41,52 @@ DELETE_COLUMNS = (
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Register the trace-code functions the SQL calls (once per connection)."""
-    con.create_function("tcw_split", split_code_cell, ["VARCHAR"], "VARCHAR[]", side_effects=False)
-    con.create_function("tcw_parse", _parse, ["VARCHAR"], PARSE_TYPE, side_effects=False)
+    """Register the trace-code functions the SQL calls (once per connection); both take whole vectors."""
+    con.create_function("tcw_split", _split_vector, ["VARCHAR"], "VARCHAR[]", type="arrow", side_effects=False)
+    con.create_function("tcw_parse", _parse_vector, ["VARCHAR"], PARSE_TYPE, type="arrow", side_effects=False)
     for macro in nhsa_json.GENERIC_MACROS:
         run(con, macro)
 
 
-def write_lines(con, chunk: pa.Table, target: str) -> None:
-    """Normalise format-A lines (``file``, ``line_no``, ``text``) into a Parquet part at ``target``."""
-    _copy(con, "chunk", chunk, _sql(nhsa_json.source_sql()), nhsa_json.source_params(), target)
+def write_lines(con, chunk: pa.Table, target: str, files: pa.Table, institutions: str = "") -> None:
+    """Normalise format-A lines (``file``, ``line_no``, ``text``) into the part folder ``target``."""
+    sql = _sql(nhsa_json.source_sql(), bool(institutions))
+    _copy(con, "chunk", chunk, sql, nhsa_json.source_params(), target, files, institutions)
 
 
-def write_raw(con, raw: pa.Table, target: str) -> None:
-    """Normalise a raw-record table (format B, or rows a reader could not read) into a Parquet part."""
-    _copy(con, "raw_records", raw, _sql("SELECT * FROM raw_records"), {}, target)
+def write_raw(con, raw: pa.Table, target: str, files: pa.Table, institutions: str = "") -> None:
+    """Normalise a raw-record table (format B, or rows a reader could not read) into ``target``."""
+    _copy(con, "raw_records", raw, _sql("SELECT * FROM raw_records", bool(institutions)), {}, target, files,
+          institutions)
 
 
-def _copy(con, name: str, table: pa.Table, sql: str, params: dict, target: str) -> None:
-    """Run the normalisation and stream its rows (events, rejects and deletes, by ``kind``) to Parquet.
+def _copy(con, name: str, table: pa.Table, sql: str, params: dict, target: str, files: pa.Table,
+          institutions: str) -> None:
+    """Run the normalisation once, then write ``target/event.parquet``, ``reject.parquet``, ``delete.parquet``.
 
-    Parts carry ``file_index``; the run's file names are joined in when the parts are consolidated.
+    ``files`` maps ``file_index`` to ``source_file``; ``institutions`` is the workspace's institutions
+    reference (type, region, chain), when there is one.
     """
     con.register(name, table)
+    con.register("task_files", files)
+    extra = {"institutions": institutions} if institutions else {}
     try:
-        run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION lz4)", params | _params() | {"target": target})
+        run(con, f"CREATE OR REPLACE TEMP TABLE normalized AS {sql}", params | _params() | extra)
     finally:
         con.unregister(name)
+        con.unregister("task_files")
+    for kind, columns in (("event", (*EVENT_COLUMNS, "file_index")), ("reject", REJECT_COLUMNS),
+                          ("delete", DELETE_COLUMNS)):
+        if scalar(con, "SELECT count(*) FROM normalized WHERE kind = $k", {"k": kind}):
+            Path(target).mkdir(parents=True, exist_ok=True)
+            run(con, f"COPY (SELECT {', '.join(columns)} FROM normalized WHERE kind = $k) TO $t "
+                     "(FORMAT parquet, COMPRESSION snappy)", {"k": kind, "t": str(Path(target) / f"{kind}.parquet")})
+    run(con, "DROP TABLE normalized")
 
 
 @cache
-def _sql(source: str) -> str:
-    return NORMALIZE_SQL.format(source=source, **interface_cases(vocabulary()))
+def _sql(source: str, with_reference: bool) -> str:
+    return NORMALIZE_SQL.format(source=source, **interface_cases(vocabulary()), **reference_parts(with_reference, vocabulary()))
 
 
 def _params() -> dict:
@@ -78,10 +95,21 @@ def _params() -> dict:
         "time_formats": list(v.time_formats),
         "change_types": list(v.change_types),
         "fast_pattern": NMPA20_FAST_PATTERN,
+        "separators": CELL_SEPARATORS,
         "split_true": list(v.split_true),
     }
 
 
-def _parse(raw: str | None) -> dict:
-    code = parse_trace_code(raw)
-    return {"code": code.code, "scheme": code.scheme, "reason": code.reason, "product_id": code.product_id}
+def _split_vector(cells: pa.Array) -> pa.Array:
+    return pa.array([split_code_cell(cell) for cell in cells.to_pylist()], pa.list_(pa.string()))
+
+
+def _parse_vector(raws: pa.Array) -> pa.Array:
+    columns = parse_many(raws.to_pylist())
+    return pa.StructArray.from_arrays(
+        [pa.array(columns[name], pa.string()) for name in _PARSED],
+        names=list(_PARSED),
+    )
+
+
+_PARSED = ("code", "scheme", "reason", "product_id")

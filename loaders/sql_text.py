@@ -49,7 +49,7 @@ judged AS (
   FROM parsed),
 cells AS (
   SELECT *, CASE WHEN bad_field IS NULL AND family <> '3507' THEN flatten(list_transform(codes, lambda c: CASE
-      WHEN regexp_full_match(trim(c), $fast_pattern) THEN [trim(c)] ELSE tcw_split(c) END)) ELSE [] END AS code_list
+      WHEN NOT regexp_matches(trim(c), $separators) THEN [trim(c)] ELSE tcw_split(c) END)) ELSE [] END AS code_list
   FROM judged),
 exploded AS (
   SELECT * EXCLUDE (code_list), len(code_list) AS record_code_count,
@@ -67,16 +67,14 @@ classified AS (
   FROM exploded)
 SELECT
   CASE WHEN bad_field IS NOT NULL THEN 'reject' WHEN family = '3507' THEN 'delete' ELSE 'event' END AS kind,
-  md5(source_record || '|' || code_position) AS event_id,
+  source_record || '#' || code_position AS event_id,
   {event_type} AS event_type,
   event_time,
   tc.code AS trace_code, code_raw, tc.scheme AS code_scheme, nullif(tc.reason, '') AS code_issue,
   nullif(tc.product_id, '') AS code_product_id,
   trim(med_list_codg) AS med_list_codg, fixmedins_hilist_name AS product_name, fixmedins_hilist_id AS hilist_id,
   inst AS institution_code, fixmedins_name AS institution_name,
-  {institution_type} AS institution_type,
-  CASE WHEN regexp_full_match(inst, '[A-Z][0-9]{{11}}') THEN substr(inst, 2, 6) END AS region_code,
-  NULL::VARCHAR AS chain_id,
+  {institution_type_expr} AS institution_type, {region_expr} AS region_code, {chain_expr} AS chain_id,
   nullif(trim(psn_no), '') AS psn_no, nullif(trim(certno), '') AS certno, nullif(trim(psn_name), '') AS psn_name,
   nullif(trim(setl_id), '') AS setl_id, nullif(trim(mdtrt_sn), '') AS mdtrt_sn, nullif(trim(rtal_docno), '') AS receipt_no,
   coalesce(list_contains($split_true, trim(trdn_flag)), false) AS split_flag,
@@ -87,7 +85,7 @@ SELECT
   nullif(trim(inv_chg_type), '') AS change_type, bchno AS record_no,
   nullif(trim(coalesce(medins_prod_sel_no, medins_prod_purc_no)), '') AS ref_record_no,
   nullif(trim(mdtrt_setl_type), '') AS settle_type,
-  family, infno AS interface, source_record, _line AS source_line,
+  family, infno AS interface, source_record, task_files.source_file, _line AS source_line,
   _rec AS record_index, code_position::INTEGER AS code_position, upload_time, _file AS file_index,
   bad_field AS reject_field,
   CASE
@@ -107,7 +105,7 @@ SELECT
   END AS reject_reason,
   CASE WHEN bad_field IS NOT NULL THEN coalesce(_source_text, to_json({{{raw_struct}}})::VARCHAR) END AS source_text,
   CASE WHEN family = '3507' THEN trim(inv_data_type) END AS delete_data_type
-FROM classified
+FROM classified LEFT JOIN task_files ON task_files.file_index = classified._file {reference_join}
 """
 
 
@@ -130,11 +128,28 @@ def interface_cases(v: Vocabulary) -> dict[str, str]:
         "price_text": case(lambda i: i.price, False),
         "price_field": case(lambda i: i.price, True),
         "event_type": _event_type_case(v),
-        "institution_type": _letter_case(v),
     }
 
 
 _RAW_STRUCT = ", ".join(f"'{name}': {name}" for name in (*RAW_TEXT_COLUMNS, "codes"))
+
+
+_REGION_FROM_CODE = "CASE WHEN regexp_full_match(inst, '[A-Z][0-9]{11}') THEN substr(inst, 2, 6) END"
+
+
+def reference_parts(with_reference: bool, v: Vocabulary) -> dict[str, str]:
+    """Institution type, region and chain: from the institutions reference when there is one, else
+    from the institution code (letter H/P, digits 2–7)."""
+    from_code = {"institution_type_expr": _letter_case(v), "region_expr": _REGION_FROM_CODE,
+                 "chain_expr": "NULL::VARCHAR"}
+    if not with_reference:
+        return from_code | {"reference_join": ""}
+    return {
+        "reference_join": "LEFT JOIN read_parquet($institutions) ref ON ref.code = classified.inst",
+        "institution_type_expr": f"coalesce(ref.type, {from_code['institution_type_expr']})",
+        "region_expr": f"coalesce(ref.region, {from_code['region_expr']})",
+        "chain_expr": "ref.chain",
+    }
 
 
 def _event_type_case(v: Vocabulary) -> str:

@@ -2,9 +2,9 @@
 
 Layout::
 
-    events.parquet           canonical events: staged records minus deletes, enriched by reference data
-    staged/<run>.parquet     the new records each ingest run accepted (one row per code per record)
-    deletes/<run>.parquet    3507 delete instructions
+    events/*.parquet         canonical events, one row per code per record (files added by each run;
+                             a file is rewritten only when a delete or new reference data touches it)
+    deletes/<run>.parquet    3507 delete instructions (kept, so a later upload of a deleted record stays out)
     rejects/<run>.parquet    rows that could not be used: file, line, field, reason, source text
     reference/<kind>.parquet institutions, products, pack_relations
     runs.jsonl               one line per ingest run with its counts
@@ -12,8 +12,8 @@ Layout::
 
 >>> import tempfile
 >>> ws = Workspace(Path(tempfile.mkdtemp()) / "ws")
->>> ws.staged_files(), ws.events_path.name
-([], 'events.parquet')
+>>> ws.event_files()
+[]
 """
 
 from __future__ import annotations
@@ -44,8 +44,13 @@ class Workspace:
     root: Path
 
     @property
-    def events_path(self) -> Path:
-        return self.root / "events.parquet"
+    def events_dir(self) -> Path:
+        return self.root / "events"
+
+    @property
+    def events_glob(self) -> str:
+        """What to pass to ``read_parquet`` for all canonical events of the workspace."""
+        return str(self.events_dir / "*.parquet")
 
     def folder(self, name: str) -> Path:
         path = self.root / name
@@ -57,8 +62,8 @@ class Workspace:
         folder = self.root / name
         return sorted(str(p) for p in folder.glob("*.parquet")) if folder.is_dir() else []
 
-    def staged_files(self) -> list[str]:
-        return self.parts("staged")
+    def event_files(self) -> list[str]:
+        return self.parts("events")
 
     def reference_path(self, kind: str) -> Path:
         return self.folder("reference") / f"{kind}.parquet"

@@ -43,11 +43,11 @@ def write_ndjson(path: Path, envelopes: list, encoding: str = "utf-8") -> Path:
 
 def events(ws: Workspace, where: str = "true") -> list[dict]:
     """Events of a workspace as dicts, in file order."""
-    if not ws.events_path.exists():
+    if not ws.event_files():
         return []
     order = "ORDER BY source_file, source_line, record_index, code_position"
     sql = f"SELECT * FROM read_parquet($p) WHERE {where} {order}"  # noqa: S608 - test helper, fixed text
-    relation = duckdb.sql(sql, params={"p": str(ws.events_path)})
+    relation = duckdb.sql(sql, params={"p": ws.event_files()})
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 

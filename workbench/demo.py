@@ -32,7 +32,7 @@ def run_demo(out: Path, seed: int = 7, scale: str | int = "demo", echo: Callable
     with progress_bar("载入 ingest", unit="part") as advance:
         report = ingest([data / "uploads", data / "reference"], ws, progress=advance)
     echo(ingest_summary(report.counts, rejects_hint=str(ws.root / "rejects")))
-    echo(f"完成 done in {report.seconds:.1f} s. 事件 events: {ws.events_path}  答案 truth: {data / 'truth.csv'}")
+    echo(f"完成 done in {report.seconds:.1f} s. 事件 events: {ws.events_glob}  答案 truth: {data / 'truth.csv'}")
     return report.as_dict()
 
 
