@@ -8,6 +8,7 @@ returns it, so the parent only holds a few tasks in flight and memory stays flat
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +22,7 @@ import pyarrow as pa
 from loaders import nhsa_json
 from loaders.events_format import write_events
 from loaders.normalize import prepare, write_lines, write_raw
+from loaders.raw import raw_table
 
 TASK_BYTES = 64 << 20
 TASK_ROWS = 100_000
@@ -40,12 +42,25 @@ class Block:
 
 
 @dataclass(frozen=True)
+class TableFile:
+    """A format-B file small enough to be read whole by a worker."""
+
+    path: str
+    container: str
+    encoding: str
+    headers: tuple[str, ...]
+    file_index: int
+
+
+@dataclass(frozen=True)
 class Task:
-    """One unit of work: format-A ``blocks``, a ``lines`` or ``raw`` table, or an ``events`` file."""
+    """One unit of work: format-A ``blocks``, format-B ``tables``, a ``lines`` or ``raw`` table, or an
+    ``events`` file."""
 
     kind: str
     target: str
     blocks: tuple[Block, ...] = ()
+    tables: tuple[TableFile, ...] = ()
     table: pa.Table | None = None
     path: str = ""
     container: str = ""
@@ -55,8 +70,10 @@ class Task:
 
     def file_table(self) -> pa.Table:
         """``file_index`` → ``source_file`` for the files this task covers."""
-        return pa.table({"file_index": pa.array([i for i, _ in self.files], pa.int32()),
-                         "source_file": pa.array([p for _, p in self.files], pa.string())})
+        files = dict(self.files) | {block.file_index: block.path for block in self.blocks}
+        files |= {table.file_index: table.path for table in self.tables}
+        return pa.table({"file_index": pa.array(list(files), pa.int32()),
+                         "source_file": pa.array(list(files.values()), pa.string())})
 
 
 def run_tasks(tasks: Iterable[Task], workers: int, done: Callable[[list[str]], None]) -> None:
@@ -65,7 +82,9 @@ def run_tasks(tasks: Iterable[Task], workers: int, done: Callable[[list[str]], N
         for task in tasks:
             done(run_task(task))
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_connection) as pool:
+    # spawn, not fork: the parent holds DuckDB's threads, and a forked copy of them can deadlock
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, initializer=_connection, mp_context=context) as pool:
         pending: deque[Future] = deque()
         for task in tasks:
             pending.append(pool.submit(run_task, task))
@@ -84,8 +103,9 @@ def run_task(task: Task) -> list[str]:
     """Normalise one task into part folders; returns their paths."""
     con = _connection()
     files, institutions = task.file_table(), task.institutions
-    if task.kind == "raw":
-        write_raw(con, task.table, task.target, files, institutions)
+    if task.kind in ("raw", "tables"):
+        table = task.table if task.kind == "raw" else _read_tables(task.tables)
+        write_raw(con, table, task.target, files, institutions)
         return [task.target]
     if task.kind == "events":
         write_events(con, task.path, task.container, task.target, task.file_index)
@@ -102,7 +122,7 @@ def run_task(task: Task) -> list[str]:
         return [task.target, second]
 
 
-def block_batches(blocks: Iterable[Block], folder: Path, files: tuple, institutions: str) -> Iterator[Task]:
+def block_batches(blocks: Iterable[Block], folder: Path, institutions: str) -> Iterator[Task]:
     """Group blocks (of one or many files) into tasks of about ``TASK_BYTES``."""
     batch: list[Block] = []
     size = 0
@@ -110,11 +130,24 @@ def block_batches(blocks: Iterable[Block], folder: Path, files: tuple, instituti
         batch.append(block)
         size += block.length
         if size >= TASK_BYTES:
-            yield Task("block", str(folder / f"json-{number:07d}"), blocks=tuple(batch), files=files,
-                       institutions=institutions)
+            yield Task("block", str(folder / f"json-{number:07d}"), blocks=tuple(batch), institutions=institutions)
             batch, size = [], 0
     if batch:
-        yield Task("block", str(folder / "json-last"), blocks=tuple(batch), files=files, institutions=institutions)
+        yield Task("block", str(folder / "json-last"), blocks=tuple(batch), institutions=institutions)
+
+
+def table_file_batches(tables: Iterable[TableFile], folder: Path, institutions: str) -> Iterator[Task]:
+    """Group small format-B files into tasks of about ``TASK_BYTES`` (the worker reads them)."""
+    batch: list[TableFile] = []
+    size = 0
+    for number, table in enumerate(tables):
+        batch.append(table)
+        size += Path(table.path).stat().st_size
+        if size >= TASK_BYTES // 4:
+            yield Task("tables", str(folder / f"files-{number:07d}"), tables=tuple(batch), institutions=institutions)
+            batch, size = [], 0
+    if batch:
+        yield Task("tables", str(folder / "files-last"), tables=tuple(batch), institutions=institutions)
 
 
 def table_batches(tables: Iterable[tuple[str, pa.Table]], folder: Path, files: tuple, institutions: str) -> Iterator[Task]:
@@ -130,6 +163,18 @@ def table_batches(tables: Iterable[tuple[str, pa.Table]], folder: Path, files: t
         if rest:
             yield Task(kind, str(folder / f"table-{kind}-last"), table=pa.concat_tables(rest), files=files,
                        institutions=institutions)
+
+
+def _read_tables(files: tuple[TableFile, ...]) -> pa.Table:
+    from loaders.raw import with_file
+    from loaders.table import read_csv_table, read_xlsx_table
+
+    tables = []
+    for file in files:
+        path = Path(file.path)
+        reader = read_xlsx_table(path) if file.container == "xlsx" else read_csv_table(path, file.encoding, file.headers)
+        tables.extend(with_file(table, file.file_index) for table in reader)
+    return pa.concat_tables(tables) if tables else raw_table({}, 0)
 
 
 def _read_blocks(blocks: tuple[Block, ...]) -> pa.Table:

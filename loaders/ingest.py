@@ -21,10 +21,20 @@ from loaders.consolidate import RunCounts, consolidate
 from loaders.detect import Detected, detect_format
 from loaders.errors import BadInput
 from loaders.events_format import events_task
-from loaders.executor import Block, Task, block_batches, default_workers, run_tasks, table_batches
+from loaders.executor import (
+    TASK_BYTES,
+    Block,
+    TableFile,
+    Task,
+    block_batches,
+    default_workers,
+    run_tasks,
+    table_batches,
+    table_file_batches,
+)
 from loaders.raw import with_file
 from loaders.reference import read_reference, store_reference
-from loaders.table import read_csv_table, read_xlsx_table
+from loaders.table import field_positions, read_csv_table, read_xlsx_table
 from loaders.workspace import Workspace
 
 
@@ -53,6 +63,9 @@ def ingest(paths: list[str | Path], workspace: Workspace, forced: str | None = N
     started = time.monotonic()
     files = collect_files(paths)
     detected = {path: detect_format(path, forced) for path in files}
+    for path, found in detected.items():
+        if found.kind == "table":
+            field_positions(found.headers, path)  # a table without its required columns stops the run here
     with workspace.locked():
         run_id, work = workspace.new_run()
         try:
@@ -114,17 +127,25 @@ def _tasks(detected: dict[Path, Detected], work: Path, con, ws: Workspace) -> It
         if found.kind == "nhsa-json" and nhsa_json.is_line_delimited(path, found.encoding)
         for offset, length, first in nhsa_json.line_blocks(path)
     )
-    yield from block_batches(blocks, work, files, institutions)
+    yield from block_batches(blocks, work, institutions)
+    small = (TableFile(str(path), found.container, found.encoding, found.headers, index)
+             for index, (path, found) in indexed if found.kind == "table" and _small(path))
+    yield from table_file_batches(small, work, institutions)
     yield from table_batches(_tables(indexed), work, files, institutions)
     for index, (path, found) in indexed:
         if found.kind == "events":
             yield events_task(con, path, found, work, index)
 
 
+def _small(path: Path) -> bool:
+    """Small table files are read by the workers; a large one is streamed here, a block at a time."""
+    return path.stat().st_size <= TASK_BYTES // 4
+
+
 def _tables(indexed) -> Iterator[tuple[str, pa.Table]]:
     """(kind, table) for files read into tables: format B, and format-A files that are not one per line."""
     for index, (path, found) in indexed:
-        if found.kind == "table":
+        if found.kind == "table" and not _small(path):
             tables = (read_xlsx_table(path) if found.container == "xlsx"
                       else read_csv_table(path, found.encoding, found.headers))
             yield from (("raw", with_file(table, index)) for table in tables)

@@ -105,11 +105,20 @@ def _split_vector(cells: pa.Array) -> pa.Array:
 
 
 def _parse_vector(raws: pa.Array) -> pa.Array:
-    columns = parse_many(raws.to_pylist())
-    return pa.StructArray.from_arrays(
-        [pa.array(columns[name], pa.string()) for name in _PARSED],
-        names=list(_PARSED),
-    )
+    """Parse a vector of codes; a pack's code recurs (stock counts, sale, return), so results are cached."""
+    values = raws.to_pylist()
+    missing = [raw for raw in dict.fromkeys(values) if raw not in _PARSE_CACHE]
+    if len(_PARSE_CACHE) + len(missing) > _PARSE_CACHE_SIZE:
+        _PARSE_CACHE.clear()
+    columns = parse_many(missing)
+    for index, raw in enumerate(missing):
+        _PARSE_CACHE[raw] = tuple(columns[name][index] for name in _PARSED)
+    parsed = [_PARSE_CACHE[raw] for raw in values]
+    return pa.StructArray.from_arrays([pa.array(column, pa.string()) for column in zip(*parsed, strict=True)]
+                                      if parsed else [pa.array([], pa.string())] * len(_PARSED),
+                                      names=list(_PARSED))
 
 
 _PARSED = ("code", "scheme", "reason", "product_id")
+_PARSE_CACHE: dict[str | None, tuple[str, ...]] = {}
+_PARSE_CACHE_SIZE = 500_000

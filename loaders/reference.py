@@ -89,7 +89,7 @@ def store_reference(con, ws, kind: str, table: pa.Table) -> int:
             params["existing"] = str(target)
         keys = ", ".join(key)
         assert all(k.isidentifier() for k in key)
-        sql = (f"SELECT * EXCLUDE (_order) FROM ({sources}) "  # noqa: S608
+        sql = (f"SELECT * EXCLUDE (_order) FROM ({sources}) "
                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _order DESC) = 1 ORDER BY {keys}")
         temporary = target.with_suffix(".tmp")
         run(con, f"COPY ({sql}) TO $target (FORMAT parquet)", params | {"target": str(temporary)})

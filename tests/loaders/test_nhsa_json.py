@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,9 +113,9 @@ def test_reingest_changes_nothing_and_counts_duplicates(tmp_path, load, workspac
     path = write_ndjson(tmp_path / "a.ndjson", [envelope("3505", "selinfo", sale(f"S{i}", [f"8123456000000000{i:04d}"]))
                                                 for i in range(20)] + ['{"bad'])
     load(path)
-    before = {path: open(path, "rb").read() for path in workspace.event_files()}
+    before = {path: Path(path).read_bytes() for path in workspace.event_files()}
     again = load(path)
-    assert {path: open(path, "rb").read() for path in workspace.event_files()} == before
+    assert {path: Path(path).read_bytes() for path in workspace.event_files()} == before
     assert (again.counts.read, again.counts.accepted, again.counts.duplicates, again.counts.rejected) == (21, 0, 20, 1)
     assert len(rejects(workspace)) == 1  # the same reject is not stored twice
 
