@@ -24,7 +24,7 @@ from loaders.events_format import write_events
 from loaders.normalize import prepare, write_lines, write_raw
 from loaders.raw import raw_table
 
-TASK_BYTES = 64 << 20
+TASK_BYTES = int(os.environ.get("TCW_TASK_MB", "64")) << 20
 TASK_ROWS = 100_000
 _CONNECTION: duckdb.DuckDBPyConnection | None = None
 
@@ -186,6 +186,7 @@ def _read_blocks(blocks: tuple[Block, ...]) -> pa.Table:
 def _connection() -> duckdb.DuckDBPyConnection:
     global _CONNECTION
     if _CONNECTION is None:
-        _CONNECTION = duckdb.connect(config={"threads": 1, "memory_limit": "512MB"})
+        limit = os.environ.get("TCW_WORKER_MEMORY_LIMIT", "512MB")
+        _CONNECTION = duckdb.connect(config={"threads": 1, "memory_limit": limit})
         prepare(_CONNECTION)
     return _CONNECTION

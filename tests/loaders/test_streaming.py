@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+
 SCRIPT = r"""
-import json, resource, sys
+import json, sys
+from tests.memory import peak_rss_mib
 from pathlib import Path
 from loaders.ingest import ingest
 from loaders.workspace import Workspace
@@ -25,13 +29,14 @@ with open(path, "w", encoding="utf-8") as out:
         out.write(json.dumps(env, ensure_ascii=False) + "\n")
 report = ingest([path], Workspace(folder / "ws"), workers=1)
 assert report.counts.accepted == n, report.counts
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(peak_rss_mib())
 """
 
 
 def peak_mib(records: int, folder) -> int:
-    env = {**os.environ, "TCW_MEMORY_LIMIT": "256MB"}
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(records), str(folder)],
+    # small tasks and low caps, so that both files are many tasks long and every cap is reached
+    env = {**os.environ, "TCW_MEMORY_LIMIT": "160MB", "TCW_WORKER_MEMORY_LIMIT": "160MB", "TCW_TASK_MB": "8"}
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(records), str(folder)], cwd=ROOT,
                             capture_output=True, text=True, timeout=900, check=True, env=env)
     return int(result.stdout.split()[-1])
 
@@ -40,7 +45,7 @@ def peak_mib(records: int, folder) -> int:
 def test_peak_memory_does_not_grow_with_file_size(tmp_path):
     (tmp_path / "small").mkdir()
     (tmp_path / "large").mkdir()
-    small = peak_mib(100_000, tmp_path / "small")
-    large = peak_mib(400_000, tmp_path / "large")
-    print(f"peak RSS MiB: {small} at 100k records, {large} at 400k")
-    assert large < small * 1.5 + 100, (small, large)
+    small = peak_mib(150_000, tmp_path / "small")
+    large = peak_mib(600_000, tmp_path / "large")
+    print(f"peak RSS MiB: {small} at 150k records, {large} at 600k")
+    assert large < small * 1.15 + 30, (small, large)

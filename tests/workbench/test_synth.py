@@ -398,10 +398,10 @@ def test_read_json_helper_matches_reader(tiny):
 @pytest.mark.slow
 def test_large_scale_streams_in_bounded_memory(tmp_path):
     code = (
-        "import resource, sys\n"
+        "from tests.memory import peak_rss_mib\n"
         "from workbench.synth import generate\n"
         f"s = generate({str(tmp_path)!r}, seed=3, scale=200_000, fmt='json')\n"
-        "print(s['records_total'], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+        "print(s['records_total'], peak_rss_mib())\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
