@@ -22,7 +22,7 @@ def events_task(con, path: Path, found, work: Path, file_index: int):
     if missing:
         raise BadInput(f"事件文件缺少列 {', '.join(missing)} / events file lacks columns {', '.join(missing)}",
                        path=str(path), line=1, hint="export events with tcw or add the columns")
-    target = str(work / f"f{file_index:06d}-events.parquet")
+    target = str(work / f"events-{file_index:06d}")
     return Task("events", target, path=str(path), container=found.container, file_index=file_index)
 
 
@@ -31,12 +31,12 @@ def write_events(con, path: str, container: str, target: str, file_index: int) -
     present = set(_columns(con, Path(path), container))
     select = []
     for name, kind in EVENT_TYPES.items():
-        if name == "source_file":
-            continue
         select.append(f"CAST({_source_expression(name, present)} AS {kind}) AS {name}")
     select.append("$file_index::INTEGER AS file_index")
     sql = f"SELECT {', '.join(select)} FROM {_reader(container)}($path)"
-    run(con, f"COPY ({sql}) TO $target (FORMAT parquet)", {"path": path, "target": target, "file_index": file_index})
+    Path(target).mkdir(parents=True, exist_ok=True)
+    run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION snappy)",
+        {"path": path, "target": str(Path(target) / "event.parquet"), "file_index": file_index})
 
 
 def _source_expression(name: str, present: set[str]) -> str:

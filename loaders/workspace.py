@@ -58,7 +58,7 @@ class Workspace:
         return path
 
     def parts(self, name: str) -> list[str]:
-        """The Parquet files of one part folder (staged, deletes, rejects), in name order."""
+        """The Parquet files of one folder (events, deletes, rejects), in name order."""
         folder = self.root / name
         return sorted(str(p) for p in folder.glob("*.parquet")) if folder.is_dir() else []
 
