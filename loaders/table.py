@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 
 from loaders.detect import sniff_delimiter
 from loaders.errors import BadInput
-from loaders.raw import raw_table
+from loaders.raw import error_rows, raw_table
 from loaders.vocabulary import vocabulary
 
 XLSX_BATCH = 20_000
@@ -46,24 +46,73 @@ def field_positions(headers, path: Path) -> dict[str, int]:
 
 
 def read_csv_table(path: Path, encoding: str, headers: tuple[str, ...]) -> Iterator[pa.Table]:
-    """Yield raw-record tables from a CSV file (row ``n`` of data is line ``n + 1``)."""
+    """Yield raw-record tables from a CSV file; each row keeps its physical line number.
+
+    A row with the wrong number of columns becomes a raw error row (a reject), not a crash; blank
+    lines are skipped. Values may not span lines (a row is one line, as HIS exports write them).
+    """
     positions = field_positions(headers, path)
     names = [f"c{i}" for i in range(len(headers))]
+    skipped: list[tuple[int, str]] = []
+
+    def skip(row) -> str:
+        skipped.append((row.number, row.text))
+        return "skip"
+
     with open(path, "rb") as handle:
         first = handle.readline().decode(encoding, errors="replace")
     reader = pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=1, block_size=8 << 20),
-        parse_options=pacsv.ParseOptions(delimiter=sniff_delimiter(first), newlines_in_values=True,
-                                         invalid_row_handler=None),
+        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=1, block_size=8 << 20,
+                                       use_threads=False),
+        parse_options=pacsv.ParseOptions(delimiter=sniff_delimiter(first), invalid_row_handler=skip),
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
-    line = 2
+    lines = _LineNumbers(path)
     for batch in reader:
+        numbers = lines.take(batch.num_rows, [lines.physical(number) for number, _ in skipped])
         columns = {field: batch.column(position) for field, position in positions.items()}
-        yield _raw_from_columns(columns, batch.num_rows, line)
-        line += batch.num_rows
+        yield _raw_from_columns(columns, batch.num_rows, numbers)
+    bad = [(lines.physical(n), text) for n, text in skipped if text.strip()]
+    if bad:
+        reason = f"列数不符，应为 {len(headers)} 列 / wrong number of columns, expected {len(headers)}"
+        yield error_rows([(number, "(line)", reason, text) for number, text in bad])
+
+
+class _LineNumbers:
+    """Physical line numbers of a CSV file's non-empty data lines, handed out in order."""
+
+    def __init__(self, path: Path) -> None:
+        data = np.fromfile(path, dtype=np.uint8)
+        ends = np.flatnonzero(data == 10)
+        starts = np.concatenate([[0], ends + 1])[: len(ends) + (1 if len(data) and data[-1] != 10 else 0)]
+        stops = np.concatenate([ends, [len(data)]])[: len(starts)]
+        length = stops - starts - (data[np.maximum(stops - 1, 0)] == 13) * (stops > starts)
+        self.nonempty = np.flatnonzero(length > 0) + 1  # 1-based physical lines, the header first
+        self.candidates = self.nonempty[1:]
+        self.next = 0
+
+    def physical(self, parser_number: int | None) -> int:
+        """The physical line of the parser's row number (it counts non-empty lines only)."""
+        if parser_number is None or not 0 < parser_number <= len(self.nonempty):
+            return 0
+        return int(self.nonempty[parser_number - 1])
+
+    def take(self, count: int, excluded: list[int]) -> np.ndarray:
+        """The next ``count`` line numbers that are not ``excluded`` (rows the parser skipped)."""
+        taken: list[np.ndarray] = []
+        need = count
+        while need > 0 and self.next < len(self.candidates):
+            window = self.candidates[self.next : self.next + need]
+            self.next += len(window)
+            keep = window[~np.isin(window, excluded)] if excluded else window
+            taken.append(keep)
+            need -= len(keep)
+        numbers = np.concatenate(taken) if taken else np.empty(0, np.int64)
+        if len(numbers) < count:  # the parser saw more rows than lines: never number a row wrongly
+            numbers = np.concatenate([numbers, np.zeros(count - len(numbers), np.int64)])
+        return numbers.astype(np.int64)
 
 
 def read_xlsx_table(path: Path) -> Iterator[pa.Table]:
@@ -111,11 +160,11 @@ def _sheet_batches(rows, positions: dict[str, int]) -> Iterator[pa.Table]:
         numeric_code = CODE_FIELD in positions and isinstance(_at(row, positions[CODE_FIELD]), (int, float))
         errors.append(R_NUMERIC_CODE if numeric_code else None)
         if len(errors) >= XLSX_BATCH:
-            yield _raw_from_columns(_arrays(columns), len(errors), line, errors)
+            yield _raw_from_columns(_arrays(columns), len(errors), np.arange(line, line + len(errors)), errors)
             line += len(errors)
             columns, errors = {field: [] for field in positions}, []
     if errors:
-        yield _raw_from_columns(_arrays(columns), len(errors), line, errors)
+        yield _raw_from_columns(_arrays(columns), len(errors), np.arange(line, line + len(errors)), errors)
 
 
 def _at(row, position: int):
@@ -138,10 +187,10 @@ def _arrays(columns: dict[str, list]) -> dict[str, pa.Array]:
     return {field: pa.array(values, pa.string()) for field, values in columns.items()}
 
 
-def _raw_from_columns(columns: dict, rows: int, first_line: int, errors: list | None = None) -> pa.Table:
+def _raw_from_columns(columns: dict, rows: int, lines: np.ndarray, errors: list | None = None) -> pa.Table:
     """Raw table from text columns: interface names mapped to codes, the code cell as a 1-item list."""
     data = dict(columns)
-    data["_line"] = pa.array(np.arange(first_line, first_line + rows, dtype=np.int64))
+    data["_line"] = pa.array(np.asarray(lines, dtype=np.int64))
     data["_rec"] = pa.array(np.ones(rows, dtype=np.int32))
     data["infno"] = _interface_codes(columns["infno"])
     data["codes"] = _code_lists(columns.get(CODE_FIELD), rows)

@@ -95,3 +95,21 @@ def test_a_table_without_institution_column_names_the_column(tmp_path, load):
     path = write_csv(tmp_path / "x.csv", ["接口编号", "追溯码"], [["3505", CODE_A]], "utf-8")
     with pytest.raises(BadInput, match="fixmedins_code"):
         load(path)
+
+
+def test_rows_with_wrong_column_counts_are_rejects_and_lines_stay_exact(tmp_path, load, workspace):
+    header = ["接口编号", "定点医药机构编码", "医保药品编码", "批次流水号", "销售/退货数量", "销售/退货时间", "追溯码"]
+    lines = [",".join(header)]
+    for i in range(2, 60):
+        lines.append(f"3505,{INSTITUTION},XA01,S{i},1,2025-06-01 10:00:00,8123456000000000{i:04d}")
+    lines[9] = "3505,P50011600012,XA01,S10,1"  # line 10: too few columns
+    lines[19] = ""  # line 20: blank
+    lines[29] = lines[29] + ",extra"  # line 30: too many
+    (tmp_path / "s.csv").write_text("\r\n".join(lines) + "\r\n", encoding="gb18030")
+    report = load(tmp_path / "s.csv")
+    assert [(r["source_line"], r["reject_field"]) for r in rejects(workspace)] == [(10, "(line)"), (30, "(line)")]
+    assert "expected 7" in rejects(workspace)[0]["reject_reason"]
+    by_line = {r["source_line"]: r["record_no"] for r in events(workspace)}
+    assert all(by_line[line] == f"S{line}" for line in by_line)  # every row keeps its physical line
+    assert 10 not in by_line and 20 not in by_line and len(by_line) == 55
+    assert report.counts.read == 57 and report.counts.rejected == 2
