@@ -51,6 +51,10 @@ def _fresh_folders(out: Path) -> tuple[Path, Workspace]:
 
 
 def _planted(data: Path) -> str:
+    """Planted cases per kind from ``truth.csv``: fraud first, then the legitimate repeats."""
     with open(data / "truth.csv", encoding="utf-8") as handle:
-        kinds = Counter(row["kind"] for row in csv.DictReader(handle))
-    return ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+        rows = list(csv.DictReader(handle))
+    cases = Counter((row["expect_lead"], row["kind"]) for row in {r["case_id"]: r for r in rows}.values())
+    fraud = ", ".join(f"{kind} {n}" for (lead, kind), n in sorted(cases.items()) if lead == "1")
+    traps = ", ".join(f"{kind} {n}" for (lead, kind), n in sorted(cases.items()) if lead != "1")
+    return f"违规 fraud: {fraud}; 合法重复 legitimate repeats: {traps}"
