@@ -57,7 +57,12 @@ def detect_format(path: Path, forced: str | None = None) -> Detected:
 def _detect_sheet(path: Path, forced: str | None) -> Detected:
     from loaders.table import xlsx_headers
 
-    return _classify_headers(path, xlsx_headers(path), "xlsx", "binary", forced)
+    try:
+        headers = xlsx_headers(path)
+    except Exception as error:  # openpyxl raises many kinds on a damaged workbook
+        raise BadInput(f"Excel 文件无法打开 / cannot open the workbook: {type(error).__name__}: {error}",
+                       path=str(path), hint="open and save it again in Excel, or export CSV") from None
+    return _classify_headers(path, headers, "xlsx", "binary", forced)
 
 
 def _classify_headers(path: Path, headers: tuple[str, ...], container: str, encoding: str, forced) -> Detected:

@@ -21,6 +21,9 @@ class BadInput(Exception):
     field: str = ""
     hint: str = ""
 
+    def __reduce__(self):  # survives the trip back from a worker process
+        return BadInput, (self.message, self.path, self.line, self.field, self.hint)
+
     def __str__(self) -> str:
         where = self.path
         if self.line is not None:

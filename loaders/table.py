@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,8 @@ def read_csv_table(path: Path, encoding: str, headers: tuple[str, ...]) -> Itera
 
     with open(path, "rb") as handle:
         first = handle.readline().decode(encoding, errors="replace")
-    reader = pacsv.open_csv(
+    open_reader = partial(
+        pacsv.open_csv,
         path,
         read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=1, block_size=8 << 20,
                                        use_threads=False),
@@ -70,7 +72,7 @@ def read_csv_table(path: Path, encoding: str, headers: tuple[str, ...]) -> Itera
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
     lines = _LineNumbers(path)
-    for batch in reader:
+    for batch in _batches(open_reader, path, encoding):
         numbers = lines.take(batch.num_rows, [lines.physical(number) for number, _ in skipped])
         columns = {field: batch.column(position) for field, position in positions.items()}
         yield _raw_from_columns(columns, batch.num_rows, numbers)
@@ -78,6 +80,15 @@ def read_csv_table(path: Path, encoding: str, headers: tuple[str, ...]) -> Itera
     if bad:
         reason = f"列数不符，应为 {len(headers)} 列 / wrong number of columns, expected {len(headers)}"
         yield error_rows([(number, "(line)", reason, text) for number, text in bad])
+
+
+def _batches(open_reader, path: Path, encoding: str) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; text that does not decode stops the file with a clear error."""
+    try:
+        yield from open_reader()
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise BadInput(f"CSV 无法按 {encoding} 读取 / cannot read the CSV as {encoding}: {error}",
+                       path=str(path), hint="save the whole file in one encoding (UTF-8 or GB18030)") from None
 
 
 class _LineNumbers:

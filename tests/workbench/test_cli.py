@@ -51,3 +51,16 @@ def test_demo_generates_ingests_and_summarises(tmp_path):
     assert "接收 accepted" in result.stdout and "按码制 by code scheme" in result.stdout
     assert "substitution" in result.stdout and "reflux" in result.stdout
     assert any((tmp_path / "demo" / "workspace" / "events").glob("*.parquet"))
+
+
+def test_damaged_workbook_and_mixed_encoding_csv_are_one_line_exit_2(tmp_path):
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    header = "接口编号,定点医药机构编码,医保药品编码,批次流水号,销售/退货数量,销售/退货时间,追溯码\n"
+    good = "".join(f"3505,P50011600012,XA01,S{i},1,2025-06-01 10:00:00,{CODE_A}\n" for i in range(40_000))
+    bad = "3505,P50011600012,XA01,SX,1,2025-06-01 10:00:00,奥美拉唑\n".encode("gb18030")
+    (tmp_path / "mixed.csv").write_bytes(header.encode("utf-8") + good.encode("utf-8") + bad)
+    for name in ("broken.xlsx", "mixed.csv"):
+        result = tcw("ingest", str(tmp_path / name), "--workspace", str(tmp_path / "ws"))
+        assert result.returncode == 2, (name, result.stderr)
+        assert name in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not any((tmp_path / "ws" / "events").glob("*.parquet"))  # nothing half-loaded
