@@ -15,7 +15,7 @@ WITH raw_batch AS ({source}),
 base AS (
   SELECT *,
     CASE WHEN regexp_full_match(trim(infno), '350[1-7][A-Za-z]?') THEN left(trim(infno), 4) END AS family,
-    nullif(trim(fixmedins_code), '') AS inst,
+    nullif(upper(trim(fixmedins_code)), '') AS inst,
     nullif(trim(fixmedins_bchno), '') AS bchno
   FROM raw_batch),
 picked AS (
