@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from loaders.db import rows, run, scalar
 from loaders.normalize import DELETE_COLUMNS, EVENT_COLUMNS, REJECT_COLUMNS
-from loaders.vocabulary import vocabulary
+from loaders.sql_text import DELETED_BY, delete_targets
 from loaders.workspace import Workspace
 
 IDENTITY = "source_record, file_index, source_line, record_index"  # one copy of one record
@@ -50,13 +50,14 @@ def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str],
     """Merge the run's part folders into ``events/``, ``deletes/`` and ``rejects/``."""
     counts = RunCounts()
     kinds = {kind: sorted(str(p) for part in parts for p in Path(part).glob(f"{kind}.parquet"))
-             for kind in ("event", "reject", "delete")}
+             for kind in ("event", "deleted", "reject", "delete")}
     if reference_changed:
         _reenrich(con, ws)
     before = ws.event_files()
     _merge_deletes(con, ws, kinds["delete"], run_id, counts)
     if counts.deletes and before:
         counts.events_deleted += _rewrite_without(con, _deleted_rows(con, ws, before))
+    _count_deleted_in_workers(con, kinds["deleted"], counts)
     _merge_events(con, ws, kinds["event"], run_id, counts)
     _merge_rejects(con, ws, kinds["reject"], run_id, counts)
     files = ws.event_files()
@@ -90,6 +91,19 @@ def _merge_events(con, ws: Workspace, new: list[str], run_id: str, counts: RunCo
         counts.by_scheme = _tally(con, added, "code_scheme")
 
 
+def _count_deleted_in_workers(con, deleted: list[str], counts: RunCounts) -> None:
+    """Records the workers kept out because a known delete names them: read, accepted, then deleted."""
+    if not deleted:
+        return
+    records, distinct, events = rows(
+        con, "SELECT count(*) FILTER (code_position = 1), count(DISTINCT source_record) FILTER (code_position = 1), "
+             "count(*) FROM read_parquet($d)", {"d": deleted})[0]
+    counts.read += records
+    counts.accepted += distinct
+    counts.duplicates += records - distinct
+    counts.events_deleted += events
+
+
 def _duplicate_rows(con, ws: Workspace, new: list[str]) -> pa.Table:
     """Rows (file, identity, code position) of record copies to drop: a record already in the workspace,
     or a later copy of one seen earlier in the run (file order, line, record)."""
@@ -107,12 +121,10 @@ def _deleted_rows(con, ws: Workspace, files: list[str]) -> pa.Table:
     deletes = ws.parts("deletes")
     if not deletes:
         return pa.table({"filename": pa.array([], pa.string())})
-    con.register("delete_targets", _delete_targets())
+    con.register("delete_targets", delete_targets())
     identity = ", ".join(f"e.{column}" for column in IDENTITY.split(", "))
     sql = f"""SELECT e.filename, {identity}, e.code_position FROM read_parquet($files, filename = true) e
-        JOIN read_parquet($deletes) d ON d.institution_code = e.institution_code AND d.record_no = e.record_no
-        JOIN delete_targets t ON t.data_type = d.delete_data_type AND t.family = e.family
-        WHERE d.upload_time IS NULL OR e.upload_time IS NULL OR e.upload_time <= d.upload_time"""
+        WHERE EXISTS (SELECT 1 FROM read_parquet($deletes) d, delete_targets t WHERE {DELETED_BY})"""
     return con.sql(sql, params={"files": files, "deletes": deletes}).to_arrow_table()
 
 
@@ -194,9 +206,7 @@ def _reenrich(con, ws: Workspace) -> None:
         Path(temporary).replace(path)
 
 
-def _delete_targets() -> pa.Table:
-    pairs = [(kind, family) for kind, families in vocabulary().delete_targets.items() for family in families]
-    return pa.table({"data_type": [p[0] for p in pairs], "family": [p[1] for p in pairs]})
+
 
 
 def _tally(con, paths: list[str], column: str) -> dict[str, int]:

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from loaders import nhsa_json
 from loaders.events_format import write_events
-from loaders.normalize import prepare, write_lines, write_raw
+from loaders.normalize import PartContext, prepare, write_lines, write_raw
 from loaders.raw import raw_table
 
 TASK_BYTES = int(os.environ.get("TCW_TASK_MB", "64")) << 20
@@ -67,6 +67,7 @@ class Task:
     file_index: int = 0
     files: tuple[tuple[int, str], ...] = ()
     institutions: str = ""
+    deletes: pa.Table | None = None
 
     def file_table(self) -> pa.Table:
         """``file_index`` → ``source_file`` for the files this task covers."""
@@ -102,41 +103,42 @@ def default_workers() -> int:
 def run_task(task: Task) -> list[str]:
     """Normalise one task into part folders; returns their paths."""
     con = _connection()
-    files, institutions = task.file_table(), task.institutions
+    context = PartContext(task.file_table(), task.institutions, task.deletes)
     if task.kind in ("raw", "tables"):
         table = task.table if task.kind == "raw" else _read_tables(task.tables)
-        write_raw(con, table, task.target, files, institutions)
+        write_raw(con, table, task.target, context)
         return [task.target]
     if task.kind == "events":
         write_events(con, task.path, task.container, task.target, task.file_index)
         return [task.target]
     chunk = task.table if task.kind == "lines" else _read_blocks(task.blocks)
     try:
-        write_lines(con, chunk, task.target, files, institutions)
+        write_lines(con, chunk, task.target, context)
         return [task.target]
     except duckdb.InvalidInputException:
         good, bad = nhsa_json.malformed_lines(chunk, con)
         second = task.target + "-bad"
-        write_lines(con, good, task.target, files, institutions)
-        write_raw(con, bad, second, files, institutions)
+        write_lines(con, good, task.target, context)
+        write_raw(con, bad, second, context)
         return [task.target, second]
 
 
-def block_batches(blocks: Iterable[Block], folder: Path, institutions: str) -> Iterator[Task]:
-    """Group blocks (of one or many files) into tasks of about ``TASK_BYTES``."""
+def block_batches(blocks: Iterable[Block], folder: Path, shared: dict) -> Iterator[Task]:
+    """Group blocks (of one or many files) into tasks of about ``TASK_BYTES``; ``shared`` holds the Task
+    fields every task of the run has (institutions reference, known deletes, file names)."""
     batch: list[Block] = []
     size = 0
     for number, block in enumerate(blocks):
         batch.append(block)
         size += block.length
         if size >= TASK_BYTES:
-            yield Task("block", str(folder / f"json-{number:07d}"), blocks=tuple(batch), institutions=institutions)
+            yield Task("block", str(folder / f"json-{number:07d}"), blocks=tuple(batch), **shared)
             batch, size = [], 0
     if batch:
-        yield Task("block", str(folder / "json-last"), blocks=tuple(batch), institutions=institutions)
+        yield Task("block", str(folder / "json-last"), blocks=tuple(batch), **shared)
 
 
-def table_file_batches(tables: Iterable[TableFile], folder: Path, institutions: str) -> Iterator[Task]:
+def table_file_batches(tables: Iterable[TableFile], folder: Path, shared: dict) -> Iterator[Task]:
     """Group small format-B files into tasks of about ``TASK_BYTES`` (the worker reads them)."""
     batch: list[TableFile] = []
     size = 0
@@ -144,25 +146,24 @@ def table_file_batches(tables: Iterable[TableFile], folder: Path, institutions: 
         batch.append(table)
         size += Path(table.path).stat().st_size
         if size >= TASK_BYTES // 4:
-            yield Task("tables", str(folder / f"files-{number:07d}"), tables=tuple(batch), institutions=institutions)
+            yield Task("tables", str(folder / f"files-{number:07d}"), tables=tuple(batch), **shared)
             batch, size = [], 0
     if batch:
-        yield Task("tables", str(folder / "files-last"), tables=tuple(batch), institutions=institutions)
+        yield Task("tables", str(folder / "files-last"), tables=tuple(batch), **shared)
 
 
-def table_batches(tables: Iterable[tuple[str, pa.Table]], folder: Path, files: tuple, institutions: str) -> Iterator[Task]:
+def table_batches(tables: Iterable[tuple[str, pa.Table]], folder: Path, shared: dict) -> Iterator[Task]:
     """Concatenate small tables of one kind (``raw`` or ``lines``) into tasks of about ``TASK_ROWS`` rows."""
     pending: dict[str, list[pa.Table]] = {"raw": [], "lines": []}
     for number, (kind, table) in enumerate(tables):
         pending[kind].append(table)
         if sum(t.num_rows for t in pending[kind]) >= TASK_ROWS:
             yield Task(kind, str(folder / f"table-{kind}-{number:07d}"), table=pa.concat_tables(pending[kind]),
-                       files=files, institutions=institutions)
+                       **shared)
             pending[kind] = []
     for kind, rest in pending.items():
         if rest:
-            yield Task(kind, str(folder / f"table-{kind}-last"), table=pa.concat_tables(rest), files=files,
-                       institutions=institutions)
+            yield Task(kind, str(folder / f"table-{kind}-last"), table=pa.concat_tables(rest), **shared)
 
 
 def _read_tables(files: tuple[TableFile, ...]) -> pa.Table:

@@ -119,22 +119,38 @@ def _collect(parts: list[str], done: list[str], progress) -> None:
 def _tasks(detected: dict[Path, Detected], work: Path, con, ws: Workspace) -> Iterator[Task]:
     """Tasks for every file: format-A blocks batched across files, tables batched by rows."""
     indexed = list(enumerate(detected.items()))
-    files = tuple((index, str(path)) for index, (path, _) in indexed)
     institutions = str(ws.reference_path("institutions")) if ws.reference_path("institutions").exists() else ""
+    shared = {"institutions": institutions, "deletes": known_deletes(con, ws, indexed)}
     blocks = (
         Block(str(path), offset, length, first, found.encoding, index)
         for index, (path, found) in indexed
         if found.kind == "nhsa-json" and nhsa_json.is_line_delimited(path, found.encoding)
         for offset, length, first in nhsa_json.line_blocks(path)
     )
-    yield from block_batches(blocks, work, institutions)
+    yield from block_batches(blocks, work, shared)
     small = (TableFile(str(path), found.container, found.encoding, found.headers, index)
              for index, (path, found) in indexed if found.kind == "table" and _small(path))
-    yield from table_file_batches(small, work, institutions)
-    yield from table_batches(_tables(indexed), work, files, institutions)
+    yield from table_file_batches(small, work, shared)
+    files = tuple((index, str(path)) for index, (path, _) in indexed)
+    yield from table_batches(_tables(indexed), work, shared | {"files": files})
     for index, (path, found) in indexed:
         if found.kind == "events":
             yield events_task(con, path, found, work, index)
+
+
+def known_deletes(con, ws: Workspace, indexed) -> pa.Table:
+    """3507 deletes known before the workers start: the workspace's, and those a quick scan of this run's
+    line-delimited format-A files finds. Workers keep the records they name out of the events files."""
+    found = [row for _, (path, f) in indexed if f.kind == "nhsa-json" and nhsa_json.is_line_delimited(path, f.encoding)
+             for row in nhsa_json.scan_deletes(path, f.encoding)]
+    table = pa.table({name: pa.array([row[i] for row in found], pa.string())
+                      for i, name in enumerate(("institution_code", "record_no", "delete_data_type", "upload_time"))})
+    existing = ws.parts("deletes")
+    if existing:
+        old = con.sql("SELECT institution_code, record_no, delete_data_type, strftime(upload_time, '%Y-%m-%d %H:%M:%S') "
+                      "AS upload_time FROM read_parquet($d)", params={"d": existing}).to_arrow_table()
+        table = pa.concat_tables([old.cast(table.schema), table])
+    return table
 
 
 def _small(path: Path) -> bool:

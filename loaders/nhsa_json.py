@@ -14,6 +14,8 @@ of ``line_no``, ``text``).
 from __future__ import annotations
 
 import io
+import mmap
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -141,6 +143,46 @@ def read_streamed(path: Path, encoding: str, file_index: int = 0) -> Iterator[pa
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
         handle.seek(0)
         yield from _streamed_values(handle, encoding, head.startswith(b"["), file_index)
+
+
+def scan_deletes(path: Path, encoding: str) -> Iterator[tuple[str, str, str, str]]:
+    """(institution, fixmedins_bchno, inv_data_type, inf_time) of the file's 3507 deletes.
+
+    A byte search finds candidate lines; only lines whose ``infno`` is a 3507 are parsed. Lines that do
+    not parse are left to the normal path, which reports them.
+    """
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        position = data.find(b"3507")
+        while position != -1:
+            start = data.rfind(b"\n", 0, position) + 1
+            end = data.find(b"\n", position)
+            end = len(data) if end == -1 else end
+            line = data[start:end]
+            if _DELETE_INFNO.search(line):
+                yield from _deletes_in(line.decode(encoding, errors="replace"))
+            position = data.find(b"3507", end)
+
+
+_DELETE_INFNO = re.compile(rb'"infno"\s*:\s*"?3507')
+
+
+def _deletes_in(line: str) -> Iterator[tuple[str, str, str, str]]:
+    try:
+        envelope = orjson.loads(line.lstrip("\ufeff"))
+        body = envelope.get("input")
+        body = orjson.loads(body) if isinstance(body, str) else body
+    except (orjson.JSONDecodeError, AttributeError):
+        return
+    if not isinstance(body, dict):
+        return
+    node = body if "fixmedins_bchno" in body else next((v for v in body.values() if isinstance(v, (dict, list))), None)
+    for record in node if isinstance(node, list) else [node]:
+        if isinstance(record, dict):
+            code = str(record.get("fixmedins_code") or envelope.get("fixmedins_code") or "").strip().upper()
+            bchno = str(record.get("fixmedins_bchno") or "").strip()
+            kind = str(record.get("inv_data_type") or "").strip()
+            if code and bchno and kind:
+                yield code, bchno, kind, str(envelope.get("inf_time") or "").strip() or None
 
 
 def malformed_lines(chunk: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, pa.Table]:

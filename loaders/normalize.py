@@ -10,6 +10,7 @@ what was found.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pyarrow as pa
 
 from loaders import nhsa_json
 from loaders.db import run, scalar
-from loaders.sql_text import NORMALIZE_SQL, interface_cases, reference_parts
+from loaders.sql_text import DELETED_BY, NORMALIZE_SQL, delete_targets, interface_cases, reference_parts
 from loaders.tracecode import NMPA20_FAST_PATTERN, parse_many, split_code_cell
 from loaders.vocabulary import event_column_specs, vocabulary
 
@@ -48,40 +49,62 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
         run(con, macro)
 
 
-def write_lines(con, chunk: pa.Table, target: str, files: pa.Table, institutions: str = "") -> None:
+@dataclass(frozen=True)
+class PartContext:
+    """What a task needs besides its rows: ``files`` (``file_index`` → ``source_file``), the workspace's
+    institutions reference (path or ''), and the 3507 deletes already known (or None)."""
+
+    files: pa.Table
+    institutions: str = ""
+    deletes: pa.Table | None = None
+
+
+def write_lines(con, chunk: pa.Table, target: str, context: PartContext) -> None:
     """Normalise format-A lines (``file``, ``line_no``, ``text``) into the part folder ``target``."""
-    sql = _sql(nhsa_json.source_sql(), bool(institutions))
-    _copy(con, "chunk", chunk, sql, nhsa_json.source_params(), target, files, institutions)
+    sql = _sql(nhsa_json.source_sql(), bool(context.institutions))
+    _copy(con, "chunk", chunk, sql, nhsa_json.source_params(), target, context)
 
 
-def write_raw(con, raw: pa.Table, target: str, files: pa.Table, institutions: str = "") -> None:
+def write_raw(con, raw: pa.Table, target: str, context: PartContext) -> None:
     """Normalise a raw-record table (format B, or rows a reader could not read) into ``target``."""
-    _copy(con, "raw_records", raw, _sql("SELECT * FROM raw_records", bool(institutions)), {}, target, files,
-          institutions)
+    _copy(con, "raw_records", raw, _sql("SELECT * FROM raw_records", bool(context.institutions)), {}, target, context)
 
 
-def _copy(con, name: str, table: pa.Table, sql: str, params: dict, target: str, files: pa.Table,
-          institutions: str) -> None:
-    """Run the normalisation once, then write ``target/event.parquet``, ``reject.parquet``, ``delete.parquet``.
-
-    ``files`` maps ``file_index`` to ``source_file``; ``institutions`` is the workspace's institutions
-    reference (type, region, chain), when there is one.
-    """
+def _copy(con, name: str, table: pa.Table, sql: str, params: dict, target: str, context: PartContext) -> None:
+    """Run the normalisation once, then write the part folder: ``event``, ``reject``, ``delete`` and
+    ``deleted`` (events of records a known delete names, kept out of ``event``) ``.parquet``."""
     con.register(name, table)
-    con.register("task_files", files)
-    extra = {"institutions": institutions} if institutions else {}
+    con.register("task_files", context.files)
+    extra = {"institutions": context.institutions} if context.institutions else {}
     try:
         run(con, f"CREATE OR REPLACE TEMP TABLE normalized AS {sql}", params | _params() | extra)
     finally:
         con.unregister(name)
         con.unregister("task_files")
-    for kind, columns in (("event", (*EVENT_COLUMNS, "file_index")), ("reject", REJECT_COLUMNS),
-                          ("delete", DELETE_COLUMNS)):
-        if scalar(con, "SELECT count(*) FROM normalized WHERE kind = $k", {"k": kind}):
+    deleted = _known_deletes(con, context.deletes)
+    outputs = (("event", (*EVENT_COLUMNS, "file_index"), f"kind = 'event' AND NOT {deleted}"),
+               ("deleted", ("source_record", "file_index", "source_line", "record_index", "code_position"),
+                f"kind = 'event' AND {deleted}"),
+               ("reject", REJECT_COLUMNS, "kind = 'reject'"), ("delete", DELETE_COLUMNS, "kind = 'delete'"))
+    for kind, columns, where in outputs:
+        if scalar(con, f"SELECT count(*) FROM normalized e WHERE {where}"):
             Path(target).mkdir(parents=True, exist_ok=True)
-            run(con, f"COPY (SELECT {', '.join(columns)} FROM normalized WHERE kind = $k) TO $t "
-                     "(FORMAT parquet, COMPRESSION snappy)", {"k": kind, "t": str(Path(target) / f"{kind}.parquet")})
+            run(con, f"COPY (SELECT {', '.join(columns)} FROM normalized e WHERE {where}) TO $t "
+                     "(FORMAT parquet, COMPRESSION snappy)", {"t": str(Path(target) / f"{kind}.parquet")})
     run(con, "DROP TABLE normalized")
+
+
+def _known_deletes(con, deletes: pa.Table | None) -> str:
+    """Register the known deletes; return the SQL condition 'a known delete names event e'."""
+    if deletes is None or deletes.num_rows == 0:
+        return "false"
+    con.register("known_raw", deletes)
+    con.register("delete_targets", delete_targets())
+    run(con, "CREATE OR REPLACE TEMP TABLE known AS SELECT institution_code, record_no, delete_data_type, "
+             "try_strptime(upload_time, $formats) AS upload_time FROM known_raw",
+        {"formats": list(vocabulary().time_formats)})
+    con.unregister("known_raw")
+    return f"EXISTS (SELECT 1 FROM known d, delete_targets t WHERE {DELETED_BY})"
 
 
 @cache

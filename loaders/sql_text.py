@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+import pyarrow as pa
+
 from loaders.raw import RAW_TEXT_COLUMNS
-from loaders.vocabulary import Vocabulary
+from loaders.vocabulary import Vocabulary, vocabulary
 
 _PLAIN = re.compile(r"[A-Za-z0-9_]+")
 
@@ -134,6 +136,11 @@ def interface_cases(v: Vocabulary) -> dict[str, str]:
 _RAW_STRUCT = ", ".join(f"'{name}': {name}" for name in (*RAW_TEXT_COLUMNS, "codes"))
 
 
+#: An event ``e`` whose record a 3507 delete ``d`` names (``t`` maps delete data types to families).
+DELETED_BY = """d.institution_code = e.institution_code AND d.record_no = e.record_no
+  AND t.data_type = d.delete_data_type AND t.family = e.family
+  AND (d.upload_time IS NULL OR e.upload_time IS NULL OR e.upload_time <= d.upload_time)"""
+
 _REGION_FROM_CODE = "CASE WHEN regexp_full_match(inst, '[A-Z][0-9]{11}') THEN substr(inst, 2, 6) END"
 
 
@@ -176,3 +183,9 @@ def _plain(name: str) -> str:
 
 def _literal(value: str) -> str:
     return f"'{_plain(value)}'"
+
+
+def delete_targets() -> pa.Table:
+    """(data_type, family): which interface families a 3507 ``inv_data_type`` deletes from."""
+    pairs = [(kind, family) for kind, families in vocabulary().delete_targets.items() for family in families]
+    return pa.table({"data_type": [p[0] for p in pairs], "family": [p[1] for p in pairs]})

@@ -113,3 +113,15 @@ def test_rows_with_wrong_column_counts_are_rejects_and_lines_stay_exact(tmp_path
     assert all(by_line[line] == f"S{line}" for line in by_line)  # every row keeps its physical line
     assert 10 not in by_line and 20 not in by_line and len(by_line) == 55
     assert report.counts.read == 57 and report.counts.rejected == 2
+
+
+def test_a_delete_in_a_table_removes_a_record_uploaded_as_json(tmp_path, load, workspace):
+    from tests.conftest import envelope, sale, write_ndjson
+
+    write_ndjson(tmp_path / "sales.ndjson", [envelope("3505", "selinfo", sale("S1", [CODE_A])),
+                                             envelope("3505", "selinfo", sale("S2", [CODE_B]))])
+    write_csv(tmp_path / "deletes.csv", ["接口编号", "定点医药机构编码", "定点医药机构批次流水号", "inv_data_type", "上传时间"],
+              [["3507", INSTITUTION, "S1", "4", "2025-06-09 00:00:00"]], "gb18030")
+    report = load(tmp_path / "sales.ndjson", tmp_path / "deletes.csv")
+    assert [r["record_no"] for r in events(workspace)] == ["S2"]
+    assert (report.counts.read, report.counts.accepted, report.counts.deletes, report.counts.events_deleted) == (3, 3, 1, 1)
