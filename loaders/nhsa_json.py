@@ -55,8 +55,7 @@ SELECT file AS _file, line_no AS _line, i::INTEGER AS _rec,
   list_filter(list_concat(
     CASE WHEN r.drugtracinfo IS NULL THEN []
          WHEN left(ltrim(r.drugtracinfo), 1) = '['
-           THEN list_transform(json_extract(r.drugtracinfo, '$[*]'),
-                               lambda x: coalesce(x->>'$.drug_trac_codg', x->>'$'))
+           THEN tcw_code_list(r.drugtracinfo, json_extract_string(r.drugtracinfo, '$[*].drug_trac_codg'))
          WHEN left(ltrim(r.drugtracinfo), 1) = '{{' THEN [r.drugtracinfo->>'$.drug_trac_codg']
          ELSE [r.drugtracinfo->>'$'] END,
     [r.drug_trac_codg]), lambda c: c IS NOT NULL AND trim(c) <> '') AS codes,
@@ -81,6 +80,12 @@ GENERIC_MACROS = (
          CASE WHEN node IS NULL THEN []
               WHEN left(ltrim(node), 1) = '[' THEN coalesce(json_transform(node, list_type), [])
               ELSE [json_transform(node, record_type)] END""",
+    # one parse for the usual [{"drug_trac_codg": …}, …]; element by element when an element may be a plain
+    # string or an object with other keys (a quote right after '[' or ',')
+    """CREATE OR REPLACE MACRO tcw_code_list(list_json, codes) AS
+         CASE WHEN NOT regexp_matches(list_json, '[\\[,]\\s*"') THEN codes
+              ELSE list_transform(json_extract(list_json, '$[*]'),
+                                  lambda x: coalesce(x->>'$.drug_trac_codg', x->>'$')) END""",
     """CREATE OR REPLACE MACRO tcw_generic_records(t, record_type, list_type) AS
          tcw_records(tcw_node(t, tcw_input_map(t)), record_type, list_type)""",
 )

@@ -176,3 +176,14 @@ def test_codes_are_canonicalised_and_invalid_codes_kept_with_reason(tmp_path, lo
     assert rows[0]["trace_code"] == rows[1]["trace_code"] == "010690123456789221SN1"
     assert rows[2]["trace_code"] == "81234560000000000020"
     assert rows[3]["code_issue"] == "长度 19 位，应为 20 位 / length 19, expected 20"
+
+
+def test_drugtracinfo_as_a_list_of_plain_strings_or_mixed(tmp_path, load, workspace):
+    lines = [
+        envelope("3505", "selinfo", {**sale("S1"), "drugtracinfo": [CODE_A, CODE_B]}),
+        envelope("3505", "selinfo", {**sale("S2"), "drugtracinfo": [{"drug_trac_codg": "81234560000000000031"},
+                                                                    "81234560000000000032"]}),
+    ]
+    load(write_ndjson(tmp_path / "a.ndjson", lines))
+    assert [r["trace_code"] for r in events(workspace)] == [CODE_A, CODE_B, "81234560000000000031",
+                                                           "81234560000000000032"]
