@@ -82,12 +82,7 @@ def reflux_ring(ctx: Ctx, case_id: str) -> None:
     """A broker ring: several patients' hospital boxes all resold at the same one or two pharmacies."""
     ring = ctx.roles.ring
     for k in range(int(ctx.rng.integers(4, 7))):
-        pharm = ring[k % len(ring)]
-        hosp, p = _hospital_box(ctx, pharm, ctx.end - 45)
-        n = int(ctx.rng.integers(1, 3))
-        patient, t_h, codes = _hospital_sale(ctx, hosp, p, n, 25)
-        room = ctx.end - 2 - t_h // DAY
-        _reflux_code(ctx, case_id, hosp, pharm, p, patient, t_h, int(ctx.rng.integers(20, min(120, room) + 1)), codes)
+        reflux_single(ctx, case_id, ring[k % len(ring)])
 
 
 def reflux_single(ctx: Ctx, case_id: str, pharm: Institution) -> None:
