@@ -48,8 +48,11 @@ def detect_format(path: Path, forced: str | None = None) -> Detected:
         error.path = str(path)
         raise
     text = sample.decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n")
-    if forced == "nhsa-json" or (forced is None and text[:1] in "{["):
+    if forced == "nhsa-json" or (forced is None and text[:1] in "{[" and '"infno"' in text):
         return Detected("nhsa-json", "json", encoding)
+    if forced is None and text[:1] in "{[":
+        raise BadInput("JSON 中没有接口报文 (infno) / JSON without interface envelopes (no infno)", path=str(path),
+                       hint="pass --format nhsa-json if it is an upload")
     headers = _csv_headers(text)
     return _classify_headers(path, headers, "csv", encoding, forced)
 

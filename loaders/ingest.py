@@ -50,6 +50,7 @@ class IngestReport:
     counts: RunCounts
     files: dict[str, str] = field(default_factory=dict)
     references: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     workspace: str = ""
 
@@ -61,20 +62,35 @@ def ingest(paths: list[str | Path], workspace: Workspace, forced: str | None = N
            workers: int | None = None, progress: Callable[[int], None] | None = None) -> IngestReport:
     """Load ``paths`` (files or folders) into ``workspace``; idempotent."""
     started = time.monotonic()
-    files = collect_files(paths)
-    detected = {path: detect_format(path, forced) for path in files}
-    for path, found in detected.items():
-        if found.kind == "table":
-            field_positions(found.headers, path)  # a table without its required columns stops the run here
+    detected, skipped = _detect_all(collect_files(paths), {Path(p) for p in paths}, forced)
     with workspace.locked():
         run_id, work = workspace.new_run()
         try:
             report = _run(workspace, detected, run_id, work, workers or default_workers(), progress)
         finally:
             workspace.clear_work(work)
+    report.skipped = skipped
     report.seconds = round(time.monotonic() - started, 3)
     workspace.log_run({"run": run_id, **report.as_dict()})
     return report
+
+
+def _detect_all(files: list[Path], named: set[Path], forced: str | None) -> tuple[dict, dict[str, str]]:
+    """Detect every file before anything is written. A file named on the command line that cannot be read
+    stops the run; one found by walking a folder (a readme, a truth table) is skipped and reported."""
+    detected: dict[Path, Detected] = {}
+    skipped: dict[str, str] = {}
+    for path in files:
+        try:
+            found = detect_format(path, forced)
+            if found.kind == "table":
+                field_positions(found.headers, path)
+            detected[path] = found
+        except BadInput as error:
+            if path in named:
+                raise
+            skipped[str(path)] = error.message
+    return detected, skipped
 
 
 def collect_files(paths: list[str | Path]) -> list[Path]:

@@ -18,6 +18,8 @@ def ingest_command(paths: list[str], workspace: str | None, forced: str | None, 
     with progress_bar("载入 ingest", unit="part") as advance:
         report = ingest(paths, ws, forced=forced, workers=workers, progress=advance)
     click.echo(ingest_summary(report.counts, rejects_hint=str(ws.root / "rejects")))
+    for path, reason in report.skipped.items():
+        click.echo(f"跳过 skipped {path}: {reason}")
     click.echo(f"用时 {report.seconds:.1f} s；工作区 workspace {ws.root}")
 
 

@@ -64,3 +64,17 @@ def test_damaged_workbook_and_mixed_encoding_csv_are_one_line_exit_2(tmp_path):
         assert result.returncode == 2, (name, result.stderr)
         assert name in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not any((tmp_path / "ws" / "events").glob("*.parquet"))  # nothing half-loaded
+
+
+def test_a_folder_with_other_files_loads_the_uploads_and_lists_the_rest(tmp_path):
+    data = tmp_path / "export"
+    data.mkdir()
+    write_ndjson(data / "a.ndjson", [envelope("3505", "selinfo", sale("S1", [CODE_A]))])
+    (data / "summary.json").write_text('{"seed": 7}', encoding="utf-8")
+    (data / "truth.csv").write_text("case_id,kind\nC1,reflux\n", encoding="utf-8")
+    result = tcw("ingest", str(data), "--workspace", str(tmp_path / "ws"))
+    assert result.returncode == 0, result.stderr
+    assert "接收 accepted 1" in result.stdout
+    assert "跳过 skipped" in result.stdout and "truth.csv" in result.stdout and "summary.json" in result.stdout
+    named = tcw("ingest", str(data / "truth.csv"), "--workspace", str(tmp_path / "ws"))
+    assert named.returncode == 2 and "truth.csv" in named.stderr
