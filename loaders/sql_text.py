@@ -53,61 +53,64 @@ cells AS (
   SELECT *, CASE WHEN bad_field IS NULL AND family <> '3507' THEN flatten(list_transform(codes, lambda c: CASE
       WHEN NOT regexp_matches(trim(c), $separators) THEN [trim(c)] ELSE tcw_split(c) END)) ELSE [] END AS code_list
   FROM judged),
+records AS (
+  SELECT code_list, len(code_list) AS record_code_count,
+    CASE WHEN bad_field IS NOT NULL THEN 'reject' WHEN family = '3507' THEN 'delete' ELSE 'event' END AS kind,
+    family || '|' || inst || '|' || coalesce(bchno, '#' || md5(concat_ws('|', med_list_codg, time_text,
+      qty_text, psn_no, setl_id, array_to_string(codes, ',')))) AS source_record,
+    {event_type} AS event_type, event_time,
+    trim(med_list_codg) AS med_list_codg, fixmedins_hilist_name AS product_name, fixmedins_hilist_id AS hilist_id,
+    inst AS institution_code, fixmedins_name AS institution_name,
+    {institution_type_expr} AS institution_type, {region_expr} AS region_code, {chain_expr} AS chain_id,
+    nullif(trim(psn_no), '') AS psn_no, nullif(trim(certno), '') AS certno, nullif(trim(psn_name), '') AS psn_name,
+    nullif(trim(setl_id), '') AS setl_id, nullif(trim(mdtrt_sn), '') AS mdtrt_sn,
+    nullif(trim(rtal_docno), '') AS receipt_no,
+    coalesce(list_contains($split_true, trim(trdn_flag)), false) AS split_flag,
+    record_quantity, unit_price,
+    nullif(trim(spler_name), '') AS supplier, nullif(trim(manu_lotnum), '') AS batch_no,
+    nullif(trim(inv_chg_type), '') AS change_type, bchno AS record_no,
+    nullif(trim(coalesce(medins_prod_sel_no, medins_prod_purc_no)), '') AS ref_record_no,
+    nullif(trim(mdtrt_setl_type), '') AS settle_type,
+    family, infno AS interface, task_files.source_file, _line AS source_line,
+    _rec AS record_index, upload_time, _file AS file_index,
+    bad_field AS reject_field,
+    CASE
+      WHEN bad_field IS NULL THEN NULL
+      WHEN _error IS NOT NULL THEN _error
+      WHEN bad_field = 'infno' THEN format('接口编号无法识别 / unknown interface "{{}}": expected 3501–3507 (3505A …) or a name such as 商品销售', coalesce(infno, ''))
+      WHEN bad_field = 'fixmedins_code' THEN '缺少定点医药机构编码 / missing fixmedins_code: expected an institution code such as P50011600012 in the record or its envelope'
+      WHEN bad_field = 'fixmedins_bchno' THEN '删除请求缺少批次流水号 / 3507 delete lacks fixmedins_bchno: expected the row key of the record to delete'
+      WHEN bad_field = 'inv_data_type' THEN format('删除数据类型无效 / inv_data_type "{{}}": expected 1 盘存, 2 库存变更, 3 采购 or 4 销售', coalesce(inv_data_type, ''))
+      WHEN bad_field = 'med_list_codg' THEN '缺少医保药品编码 / missing med_list_codg: expected the item''s 医保药品编码'
+      WHEN bad_field = time_field AND time_text IS NULL THEN format('缺少业务时间 / missing business time {{}}: expected yyyy-MM-dd HH:mm:ss', time_field)
+      WHEN bad_field = time_field THEN format('时间无法解析 / unparseable time "{{}}": expected yyyy-MM-dd HH:mm:ss', time_text)
+      WHEN bad_field = qty_field AND qty_text IS NULL THEN format('缺少数量 / missing quantity {{}}: expected a number', qty_field)
+      WHEN bad_field = qty_field THEN format('数量不是数字 / quantity "{{}}" is not a number', qty_text)
+      WHEN bad_field = price_field THEN format('单价不是数字 / price "{{}}" is not a number', price_text)
+      WHEN bad_field = 'inv_chg_type' THEN format('库存变更类型无效 / inv_chg_type "{{}}": expected 101–111', coalesce(inv_chg_type, ''))
+    END AS reject_reason,
+    CASE WHEN bad_field IS NOT NULL THEN coalesce(_source_text, to_json({{{raw_struct}}})::VARCHAR) END AS source_text,
+    CASE WHEN family = '3507' THEN trim(inv_data_type) END AS delete_data_type
+  FROM cells LEFT JOIN task_files ON task_files.file_index = cells._file {reference_join}),
 exploded AS (
-  SELECT * EXCLUDE (code_list), len(code_list) AS record_code_count,
+  SELECT * EXCLUDE (code_list),
     unnest(list_transform(CASE WHEN len(code_list) = 0 THEN [NULL::VARCHAR] ELSE code_list END,
                           lambda c, i: {{'c': c, 'i': i}})) AS cp
-  FROM cells),
+  FROM records),
 classified AS (
-  SELECT *, cp.c AS code_raw, cp.i AS code_position, CASE
+  SELECT * EXCLUDE (cp), cp.c AS code_raw, cp.i::INTEGER AS code_position, CASE
       WHEN cp.c IS NULL THEN {{'code': '', 'scheme': 'none', 'reason': '', 'product_id': ''}}
       WHEN regexp_full_match(cp.c, $fast_pattern)
         THEN {{'code': cp.c, 'scheme': 'nmpa20', 'reason': '', 'product_id': left(cp.c, 7)}}
-      ELSE tcw_parse(cp.c) END AS tc,
-    family || '|' || inst || '|' || coalesce(bchno, '#' || md5(concat_ws('|', med_list_codg, time_text,
-      qty_text, psn_no, setl_id, array_to_string(codes, ',')))) AS source_record
+      ELSE tcw_parse(cp.c) END AS tc
   FROM exploded)
-SELECT
-  CASE WHEN bad_field IS NOT NULL THEN 'reject' WHEN family = '3507' THEN 'delete' ELSE 'event' END AS kind,
+SELECT * EXCLUDE (tc, record_code_count),
   source_record || '#' || code_position AS event_id,
-  {event_type} AS event_type,
-  event_time,
-  tc.code AS trace_code, code_raw, tc.scheme AS code_scheme, nullif(tc.reason, '') AS code_issue,
+  tc.code AS trace_code, tc.scheme AS code_scheme, nullif(tc.reason, '') AS code_issue,
   nullif(tc.product_id, '') AS code_product_id,
-  trim(med_list_codg) AS med_list_codg, fixmedins_hilist_name AS product_name, fixmedins_hilist_id AS hilist_id,
-  inst AS institution_code, fixmedins_name AS institution_name,
-  {institution_type_expr} AS institution_type, {region_expr} AS region_code, {chain_expr} AS chain_id,
-  nullif(trim(psn_no), '') AS psn_no, nullif(trim(certno), '') AS certno, nullif(trim(psn_name), '') AS psn_name,
-  nullif(trim(setl_id), '') AS setl_id, nullif(trim(mdtrt_sn), '') AS mdtrt_sn, nullif(trim(rtal_docno), '') AS receipt_no,
-  coalesce(list_contains($split_true, trim(trdn_flag)), false) AS split_flag,
-  record_quantity / greatest(record_code_count, 1) AS quantity,
-  record_quantity, record_code_count::INTEGER AS record_code_count,
-  unit_price, record_quantity / greatest(record_code_count, 1) * unit_price AS amount,
-  nullif(trim(spler_name), '') AS supplier, nullif(trim(manu_lotnum), '') AS batch_no,
-  nullif(trim(inv_chg_type), '') AS change_type, bchno AS record_no,
-  nullif(trim(coalesce(medins_prod_sel_no, medins_prod_purc_no)), '') AS ref_record_no,
-  nullif(trim(mdtrt_setl_type), '') AS settle_type,
-  family, infno AS interface, source_record, task_files.source_file, _line AS source_line,
-  _rec AS record_index, code_position::INTEGER AS code_position, upload_time, _file AS file_index,
-  bad_field AS reject_field,
-  CASE
-    WHEN bad_field IS NULL THEN NULL
-    WHEN _error IS NOT NULL THEN _error
-    WHEN bad_field = 'infno' THEN format('接口编号无法识别 / unknown interface "{{}}": expected 3501–3507 (3505A …) or a name such as 商品销售', coalesce(infno, ''))
-    WHEN bad_field = 'fixmedins_code' THEN '缺少定点医药机构编码 / missing fixmedins_code: expected an institution code such as P50011600012 in the record or its envelope'
-    WHEN bad_field = 'fixmedins_bchno' THEN '删除请求缺少批次流水号 / 3507 delete lacks fixmedins_bchno: expected the row key of the record to delete'
-    WHEN bad_field = 'inv_data_type' THEN format('删除数据类型无效 / inv_data_type "{{}}": expected 1 盘存, 2 库存变更, 3 采购 or 4 销售', coalesce(inv_data_type, ''))
-    WHEN bad_field = 'med_list_codg' THEN '缺少医保药品编码 / missing med_list_codg: expected the item''s 医保药品编码'
-    WHEN bad_field = time_field AND time_text IS NULL THEN format('缺少业务时间 / missing business time {{}}: expected yyyy-MM-dd HH:mm:ss', time_field)
-    WHEN bad_field = time_field THEN format('时间无法解析 / unparseable time "{{}}": expected yyyy-MM-dd HH:mm:ss', time_text)
-    WHEN bad_field = qty_field AND qty_text IS NULL THEN format('缺少数量 / missing quantity {{}}: expected a number', qty_field)
-    WHEN bad_field = qty_field THEN format('数量不是数字 / quantity "{{}}" is not a number', qty_text)
-    WHEN bad_field = price_field THEN format('单价不是数字 / price "{{}}" is not a number', price_text)
-    WHEN bad_field = 'inv_chg_type' THEN format('库存变更类型无效 / inv_chg_type "{{}}": expected 101–111', coalesce(inv_chg_type, ''))
-  END AS reject_reason,
-  CASE WHEN bad_field IS NOT NULL THEN coalesce(_source_text, to_json({{{raw_struct}}})::VARCHAR) END AS source_text,
-  CASE WHEN family = '3507' THEN trim(inv_data_type) END AS delete_data_type
-FROM classified LEFT JOIN task_files ON task_files.file_index = classified._file {reference_join}
+  record_quantity / greatest(record_code_count, 1) AS quantity, record_code_count::INTEGER AS record_code_count,
+  record_quantity / greatest(record_code_count, 1) * unit_price AS amount
+FROM classified
 """
 
 
@@ -152,7 +155,7 @@ def reference_parts(with_reference: bool, v: Vocabulary) -> dict[str, str]:
     if not with_reference:
         return from_code | {"reference_join": ""}
     return {
-        "reference_join": "LEFT JOIN read_parquet($institutions) ref ON ref.code = classified.inst",
+        "reference_join": "LEFT JOIN read_parquet($institutions) ref ON ref.code = cells.inst",
         "institution_type_expr": f"coalesce(ref.type, {from_code['institution_type_expr']})",
         "region_expr": f"coalesce(ref.region, {from_code['region_expr']})",
         "chain_expr": "ref.chain",
