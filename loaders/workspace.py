@@ -79,12 +79,6 @@ class Workspace:
         with open(self.root / "runs.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
-    def runs(self) -> list[dict]:
-        path = self.root / "runs.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
     @contextmanager
     def locked(self):
         """Hold the workspace for one writer; a second concurrent ingest gets a clear error."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from loaders.detect import FORMAT_NAMES
 from loaders.errors import BadInput
 from workbench import commands
 
@@ -24,7 +25,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
-@click.option("--format", "forced", type=click.Choice(["nhsa-json", "table", "events"]), default=None,
+@click.option("--format", "forced", type=click.Choice(FORMAT_NAMES), default=None,
               help="override format detection")
 @click.option("--workers", type=int, default=None, help="worker processes (default: one per core)")
 def ingest(paths: tuple[str, ...], workspace: str | None, forced: str | None, workers: int | None) -> None:
