@@ -25,7 +25,10 @@ FORMAT_NAMES = ("nhsa-json", "table", "events")
 
 @dataclass(frozen=True)
 class Detected:
-    """A file's format: ``kind`` (one of KINDS), container (json|csv|xlsx|parquet), encoding."""
+    """A file's format: ``kind`` (one of KINDS), container (jsonl|json|csv|xlsx|parquet), encoding.
+
+    ``jsonl`` is one envelope per line (cut into blocks); ``json`` an array or pretty-printed envelopes.
+    """
 
     kind: str
     container: str
@@ -38,6 +41,8 @@ def detect_format(path: Path, forced: str | None = None) -> Detected:
     """Detect a file's format from its first bytes; ``forced`` (a FORMAT_NAMES value) overrides."""
     with open(path, "rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
+    if not sample.strip():
+        raise BadInput("文件为空 / the file is empty", path=str(path), hint="check the export")
     if sample.startswith(b"PAR1"):
         return Detected("events", "parquet", "binary")
     if sample.startswith(b"PK\x03\x04"):
@@ -49,7 +54,9 @@ def detect_format(path: Path, forced: str | None = None) -> Detected:
         raise
     text = sample.decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n")
     if forced == "nhsa-json" or (forced is None and text[:1] in "{[" and '"infno"' in text):
-        return Detected("nhsa-json", "json", encoding)
+        from loaders.nhsa_json import is_line_delimited
+
+        return Detected("nhsa-json", "jsonl" if is_line_delimited(path, encoding) else "json", encoding)
     if forced is None and text[:1] in "{[":
         raise BadInput("JSON 中没有接口报文 (infno) / JSON without interface envelopes (no infno)", path=str(path),
                        hint="pass --format nhsa-json if it is an upload")

@@ -140,7 +140,7 @@ def _tasks(detected: dict[Path, Detected], work: Path, con, ws: Workspace) -> It
     blocks = (
         Block(str(path), offset, length, first, found.encoding, index)
         for index, (path, found) in indexed
-        if found.kind == "nhsa-json" and nhsa_json.is_line_delimited(path, found.encoding)
+        if found.container == "jsonl"
         for offset, length, first in nhsa_json.line_blocks(path)
     )
     yield from block_batches(blocks, work, shared)
@@ -157,8 +157,7 @@ def _tasks(detected: dict[Path, Detected], work: Path, con, ws: Workspace) -> It
 def known_deletes(con, ws: Workspace, indexed) -> pa.Table:
     """3507 deletes known before the workers start: the workspace's, and those a quick scan of this run's
     line-delimited format-A files finds. Workers keep the records they name out of the events files."""
-    found = [row for _, (path, f) in indexed if f.kind == "nhsa-json" and nhsa_json.is_line_delimited(path, f.encoding)
-             for row in nhsa_json.scan_deletes(path, f.encoding)]
+    found = [row for _, (path, f) in indexed if f.container == "jsonl" for row in nhsa_json.scan_deletes(path, f.encoding)]
     table = pa.table({name: pa.array([row[i] for row in found], pa.string())
                       for i, name in enumerate(("institution_code", "record_no", "delete_data_type", "upload_time"))})
     existing = ws.parts("deletes")
@@ -181,6 +180,6 @@ def _tables(indexed) -> Iterator[tuple[str, pa.Table]]:
             tables = (read_xlsx_table(path) if found.container == "xlsx"
                       else read_csv_table(path, found.encoding, found.headers))
             yield from (("raw", with_file(table, index)) for table in tables)
-        elif found.kind == "nhsa-json" and not nhsa_json.is_line_delimited(path, found.encoding):
+        elif found.container == "json":
             for table in nhsa_json.read_streamed(path, found.encoding, index):
                 yield ("lines", table) if "text" in table.column_names else ("raw", table)

@@ -78,3 +78,9 @@ def test_a_folder_with_other_files_loads_the_uploads_and_lists_the_rest(tmp_path
     assert "跳过 skipped" in result.stdout and "truth.csv" in result.stdout and "summary.json" in result.stdout
     named = tcw("ingest", str(data / "truth.csv"), "--workspace", str(tmp_path / "ws"))
     assert named.returncode == 2 and "truth.csv" in named.stderr
+
+
+def test_an_empty_file_named_on_the_command_line_is_bad_input(tmp_path):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    result = tcw("ingest", str(tmp_path / "empty.csv"), "--workspace", str(tmp_path / "ws"))
+    assert result.returncode == 2 and "empty" in result.stderr
