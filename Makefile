@@ -5,13 +5,23 @@ BIN := $(VENV)/bin
 
 .PHONY: setup demo test lint bench clean
 
-setup: $(VENV)/.installed
+# Rust (cargo) builds the loaders' compiled fast path; rustup puts it in ~/.cargo/bin
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+NATIVE_SOURCES := $(wildcard native/src/*.rs) native/Cargo.toml native/Cargo.lock native/pyproject.toml
+
+setup: $(VENV)/.installed $(VENV)/.native
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# Without cargo the loaders still work (all records go through the SQL path), only slower.
+$(VENV)/.native: $(VENV)/.installed $(NATIVE_SOURCES)
+	@if command -v cargo >/dev/null; then \
+		$(BIN)/pip install --quiet ./native && touch $@; \
+	else echo "cargo not found: the compiled loader fast path is not built (install Rust to build it)"; fi
 
 demo: setup
 	$(BIN)/tcw demo
@@ -20,10 +30,11 @@ lint: setup
 	$(BIN)/ruff check .
 
 test: setup lint
+	@if command -v cargo >/dev/null; then cd native && PYO3_PYTHON=$(abspath $(BIN)/python) cargo test --release --quiet; fi
 	$(BIN)/pytest --doctest-modules loaders workbench tests
 
 bench: setup
 	$(BIN)/python benchmarks/ingest_bench.py
 
 clean:
-	rm -rf $(VENV) tcw-demo tcw-workspace .bench
+	rm -rf $(VENV) tcw-demo tcw-workspace .bench native/target

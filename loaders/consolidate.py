@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from loaders.db import rows, run, scalar
 from loaders.normalize import DELETE_COLUMNS, EVENT_COLUMNS, REJECT_COLUMNS
 from loaders.sql_text import DELETED_BY, delete_targets
+from loaders.vocabulary import vocabulary
 from loaders.workspace import Workspace
 
 IDENTITY = "source_record, file_index, source_line, record_index"  # one copy of one record
@@ -46,8 +47,10 @@ class RunCounts:
 
 
 def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str], run_id: str,
-                reference_changed: bool = False) -> RunCounts:
-    """Merge the run's part folders into ``events/``, ``deletes/`` and ``rejects/``."""
+                reference_changed: bool = False, known: pa.Table | None = None) -> RunCounts:
+    """Merge the run's part folders into ``events/``, ``deletes/`` and ``rejects/``. ``known`` are the
+    deletes the workers applied already (``institution_code``, ``record_no``, ``delete_data_type``,
+    ``upload_time`` as text)."""
     counts = RunCounts()
     kinds = {kind: sorted(str(p) for part in parts for p in Path(part).glob(f"{kind}.parquet"))
              for kind in ("event", "deleted", "reject", "delete")}
@@ -58,15 +61,37 @@ def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str],
     if counts.deletes and before:
         counts.events_deleted += _rewrite_without(con, _deleted_rows(con, ws, before))
     _count_deleted_in_workers(con, kinds["deleted"], counts)
-    _merge_events(con, ws, kinds["event"], run_id, counts)
+    applied = _all_known(con, kinds["delete"], known)
+    _merge_events(con, ws, kinds["event"], run_id, counts, recheck_deletes=not applied)
     _merge_rejects(con, ws, kinds["reject"], run_id, counts)
     files = ws.event_files()
     counts.events_total = scalar(con, "SELECT count(*) FROM read_parquet($f)", {"f": files}) if files else 0
     return counts
 
 
-def _merge_events(con, ws: Workspace, new: list[str], run_id: str, counts: RunCounts) -> None:
-    """Move the run's event files in, minus duplicate copies and records already deleted."""
+def _all_known(con, new_deletes: list[str], known: pa.Table | None) -> bool:
+    """True when the workers knew every delete of this run (and of the workspace) beforehand, so the
+    run's events hold no record a delete names."""
+    if not new_deletes:
+        return True
+    if known is None or known.num_rows == 0:
+        return False
+    con.register("known_deletes", known)
+    try:
+        unknown = scalar(con, """SELECT count(*) FROM read_parquet($n) d WHERE NOT EXISTS (
+            SELECT 1 FROM known_deletes k WHERE k.institution_code = d.institution_code
+              AND k.record_no = d.record_no AND k.delete_data_type = d.delete_data_type
+              AND try_strptime(k.upload_time, $formats) IS NOT DISTINCT FROM d.upload_time)""",
+                         {"n": new_deletes, "formats": list(vocabulary().time_formats)})
+    finally:
+        con.unregister("known_deletes")
+    return unknown == 0
+
+
+def _merge_events(con, ws: Workspace, new: list[str], run_id: str, counts: RunCounts,
+                  recheck_deletes: bool = True) -> None:
+    """Move the run's event files in, minus duplicate copies and records already deleted (checked
+    again only when the workers did not know every delete)."""
     if not new:
         return
     read = scalar(con, "SELECT count(*) FROM read_parquet($n) WHERE code_position = 1", {"n": new})
@@ -74,7 +99,7 @@ def _merge_events(con, ws: Workspace, new: list[str], run_id: str, counts: RunCo
     _rewrite_without(con, duplicates)
     accepted = read - (pc.sum(pc.equal(duplicates["code_position"], 1)).as_py() or 0)
     new = [path for path in new if Path(path).exists()]
-    if new:
+    if new and recheck_deletes:
         counts.events_deleted += _rewrite_without(con, _deleted_rows(con, ws, new))
     target = ws.folder("events")
     added = []
@@ -106,13 +131,17 @@ def _count_deleted_in_workers(con, deleted: list[str], counts: RunCounts) -> Non
 
 def _duplicate_rows(con, ws: Workspace, new: list[str]) -> pa.Table:
     """Rows (file, identity, code position) of record copies to drop: a record already in the workspace,
-    or a later copy of one seen earlier in the run (file order, line, record)."""
+    or a later copy of one seen earlier in the run (file order, line, record). Records seen once (one
+    row with code position 1) are set aside first by a cheap count, so only copies are ranked."""
     existing = ws.event_files()
-    known = "OR source_record IN (SELECT source_record FROM read_parquet($existing))" if existing else ""
-    sql = (f"SELECT filename, {IDENTITY}, code_position FROM (SELECT *, dense_rank() OVER ("
-           "PARTITION BY source_record ORDER BY file_index, source_line, record_index) AS copy FROM ("
-           f"SELECT filename, {IDENTITY}, code_position FROM read_parquet($new, filename = true))) "
-           f"WHERE copy > 1 {known}")
+    in_existing = "source_record IN (SELECT source_record FROM read_parquet($existing))"
+    also_existing = f"UNION SELECT source_record FROM firsts WHERE {in_existing}" if existing else ""
+    sql = f"""WITH firsts AS (SELECT source_record FROM read_parquet($new) WHERE code_position = 1),
+      suspects AS (SELECT source_record FROM firsts GROUP BY source_record HAVING count(*) > 1 {also_existing})
+      SELECT filename, {IDENTITY}, code_position FROM (
+        SELECT *, dense_rank() OVER (PARTITION BY source_record ORDER BY file_index, source_line, record_index) AS copy
+        FROM read_parquet($new, filename = true) WHERE source_record IN (SELECT source_record FROM suspects))
+      WHERE copy > 1 {"OR " + in_existing if existing else ""}"""
     return con.sql(sql, params={"new": new} | ({"existing": existing} if existing else {})).to_arrow_table()
 
 

@@ -19,6 +19,9 @@ from loaders.errors import BadInput
 from loaders.reference import reference_kind
 from loaders.vocabulary import vocabulary
 
+#: Text decoded to recognise a format (the encoding is still checked on the whole sample).
+TEXT_HEAD = 64 << 10
+
 KINDS = ("nhsa-json", "table", "events", "reference")
 FORMAT_NAMES = ("nhsa-json", "table", "events")
 
@@ -52,7 +55,7 @@ def detect_format(path: Path, forced: str | None = None) -> Detected:
     except BadInput as error:
         error.path = str(path)
         raise
-    text = sample.decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n")
+    text = sample[:TEXT_HEAD].decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n")
     if forced == "nhsa-json" or (forced is None and text[:1] in "{[" and '"infno"' in text):
         from loaders.nhsa_json import is_line_delimited
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from loaders import nhsa_json
+from loaders import native, nhsa_json
 from loaders.events_format import write_events
-from loaders.normalize import PartContext, prepare, write_lines, write_raw
+from loaders.normalize import PartContext, prepare, write_fast_part, write_lines, write_raw
 from loaders.raw import raw_table
 
 TASK_BYTES = int(os.environ.get("TCW_TASK_MB", "64")) << 20
@@ -85,6 +85,8 @@ def run_tasks(tasks: Iterable[Task], workers: int, done: Callable[[list[str]], N
         return
     # spawn, not fork: the parent holds DuckDB's threads, and a forked copy of them can deadlock
     context = multiprocessing.get_context("spawn")
+    # workers are single-threaded by design; idle BLAS threads (numpy, imported by pyarrow) would spin
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     with ProcessPoolExecutor(max_workers=workers, initializer=_connection, mp_context=context) as pool:
         pending: deque[Future] = deque()
         for task in tasks:
@@ -104,23 +106,56 @@ def run_task(task: Task) -> list[str]:
     """Normalise one task into part folders; returns their paths."""
     con = _connection()
     context = PartContext(task.file_table(), task.institutions, task.deletes)
-    if task.kind in ("raw", "tables"):
-        table = task.table if task.kind == "raw" else _read_tables(task.tables)
-        write_raw(con, table, task.target, context)
-        return [task.target]
     if task.kind == "events":
         write_events(con, task.path, task.container, task.target, task.file_index)
         return [task.target]
-    chunk = task.table if task.kind == "lines" else _read_blocks(task.blocks)
-    try:
-        write_lines(con, chunk, task.target, context)
+    if task.kind != "lines" and native.available():
+        return _run_fast(con, task, context)
+    if task.kind in ("raw", "tables"):
+        write_raw(con, _task_table(task), task.target, context)
         return [task.target]
+    chunk = task.table if task.kind == "lines" else _read_blocks(task.blocks)
+    return _sql_lines(con, chunk, task.target, context)
+
+
+def _run_fast(con, task: Task, context: PartContext) -> list[str]:
+    """The compiled reader first; the lines and rows it declines go through SQL into ``<target>-rest``."""
+    events = native.builder(task.institutions, native.known_deletes(con, task.deletes))
+    rest = task.target + "-rest"
+    outputs = [task.target]
+    if task.kind == "block":
+        declined = []
+        for b in task.blocks:
+            data = nhsa_json.block_bytes(Path(b.path), b.offset, b.length, b.encoding)
+            if lines := native.add_lines(events, data, b.first_line, b.file_index, b.path):
+                declined.append(nhsa_json.lines_table(lines, b.file_index))
+        if declined:
+            outputs += _sql_lines(con, pa.concat_tables(declined), rest, context)
+    else:
+        files = dict(zip(*(context.files[name].to_pylist() for name in ("file_index", "source_file")), strict=True))
+        left = native.add_raw(events, _task_table(task), files)
+        if left.num_rows:
+            write_raw(con, left, rest, context)
+            outputs.append(rest)
+    write_fast_part(native.finish(events), task.target)
+    return outputs
+
+
+def _sql_lines(con, chunk: pa.Table, target: str, context: PartContext) -> list[str]:
+    """Format-A lines through SQL; when a line is not JSON, the JSON lines and the rest go separately."""
+    try:
+        write_lines(con, chunk, target, context)
+        return [target]
     except duckdb.InvalidInputException:
         good, bad = nhsa_json.malformed_lines(chunk, con)
-        second = task.target + "-bad"
-        write_lines(con, good, task.target, context)
+        second = target + "-bad"
+        write_lines(con, good, target, context)
         write_raw(con, bad, second, context)
-        return [task.target, second]
+        return [target, second]
+
+
+def _task_table(task: Task) -> pa.Table:
+    return task.table if task.kind == "raw" else _read_tables(task.tables)
 
 
 def block_batches(blocks: Iterable[Block], folder: Path, shared: dict) -> Iterator[Task]:

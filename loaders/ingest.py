@@ -34,7 +34,7 @@ from loaders.executor import (
 )
 from loaders.raw import with_file
 from loaders.reference import read_reference, store_reference
-from loaders.table import field_positions, read_csv_table, read_xlsx_table
+from loaders.table import field_positions, read_csv_table, read_xlsx_table, scan_table_deletes
 from loaders.workspace import Workspace
 
 
@@ -119,9 +119,10 @@ def _run(ws: Workspace, detected: dict[Path, Detected], run_id: str, work: Path,
         if found.kind == "reference":
             table = read_reference(path, found.reference, found.container, found.encoding)
             report.references[found.reference] = store_reference(con, ws, found.reference, table)
-    tasks = _tasks(detected, work, con, ws)
-    run_tasks(tasks, workers, lambda done: _collect(parts, done, progress))
-    report.counts = consolidate(con, ws, parts, run_id, reference_changed=bool(report.references))
+    indexed = list(enumerate(detected.items()))
+    known = known_deletes(con, ws, indexed)
+    run_tasks(_tasks(indexed, work, con, ws, known), workers, lambda done: _collect(parts, done, progress))
+    report.counts = consolidate(con, ws, parts, run_id, reference_changed=bool(report.references), known=known)
     con.close()
     return report
 
@@ -132,11 +133,10 @@ def _collect(parts: list[str], done: list[str], progress) -> None:
         progress(len(done))
 
 
-def _tasks(detected: dict[Path, Detected], work: Path, con, ws: Workspace) -> Iterator[Task]:
+def _tasks(indexed: list, work: Path, con, ws: Workspace, known: pa.Table) -> Iterator[Task]:
     """Tasks for every file: format-A blocks batched across files, tables batched by rows."""
-    indexed = list(enumerate(detected.items()))
     institutions = str(ws.reference_path("institutions")) if ws.reference_path("institutions").exists() else ""
-    shared = {"institutions": institutions, "deletes": known_deletes(con, ws, indexed)}
+    shared = {"institutions": institutions, "deletes": known}
     blocks = (
         Block(str(path), offset, length, first, found.encoding, index)
         for index, (path, found) in indexed
@@ -156,8 +156,9 @@ def _tasks(detected: dict[Path, Detected], work: Path, con, ws: Workspace) -> It
 
 def known_deletes(con, ws: Workspace, indexed) -> pa.Table:
     """3507 deletes known before the workers start: the workspace's, and those a quick scan of this run's
-    line-delimited format-A files finds. Workers keep the records they name out of the events files."""
-    found = [row for _, (path, f) in indexed if f.container == "jsonl" for row in nhsa_json.scan_deletes(path, f.encoding)]
+    line-delimited format-A files and CSV files finds. Workers keep the records they name out of the
+    events files."""
+    found = [row for _, (path, f) in indexed for row in _scan_deletes(path, f)]
     table = pa.table({name: pa.array([row[i] for row in found], pa.string())
                       for i, name in enumerate(("institution_code", "record_no", "delete_data_type", "upload_time"))})
     existing = ws.parts("deletes")
@@ -166,6 +167,14 @@ def known_deletes(con, ws: Workspace, indexed) -> pa.Table:
                       "AS upload_time FROM read_parquet($d)", params={"d": existing}).to_arrow_table()
         table = pa.concat_tables([old.cast(table.schema), table])
     return table
+
+
+def _scan_deletes(path: Path, found: Detected) -> Iterator[tuple]:
+    if found.container == "jsonl":
+        return nhsa_json.scan_deletes(path, found.encoding)
+    if found.kind == "table" and found.container == "csv":
+        return scan_table_deletes(path, found.encoding, found.headers)
+    return iter(())
 
 
 def _small(path: Path) -> bool:

@@ -27,6 +27,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from loaders import native
 from loaders.raw import RAW_TEXT_COLUMNS, error_rows
 from loaders.vocabulary import vocabulary
 
@@ -94,8 +95,13 @@ GENERIC_MACROS = (
 def line_blocks(path: Path) -> Iterator[tuple[int, int, int]]:
     """Cut a newline-delimited file into (offset, length, first line number) blocks of whole lines.
 
-    Only counts newlines, so blocks can be read and unpacked by several workers in parallel.
+    Only counts newlines, so blocks can be read and unpacked by several workers in parallel; a file
+    of one block is not read here at all.
     """
+    size = path.stat().st_size
+    if size <= CHUNK_BYTES:
+        yield 0, size, 1
+        return
     offset, line_no = 0, 1
     with open(path, "rb") as handle:
         while block := handle.read(CHUNK_BYTES):
@@ -106,8 +112,8 @@ def line_blocks(path: Path) -> Iterator[tuple[int, int, int]]:
             line_no += block.count(b"\n")
 
 
-def read_block(path: Path, offset: int, length: int, first_line: int, encoding: str, file_index: int = 0) -> pa.Table:
-    """The non-blank lines of one block as a (``file``, ``line_no``, ``text``) table for ``source_sql()``."""
+def block_bytes(path: Path, offset: int, length: int, encoding: str) -> bytes:
+    """One block of whole lines as UTF-8 (a byte-order mark at the start of the file dropped)."""
     with open(path, "rb") as handle:
         handle.seek(offset)
         block = handle.read(length)
@@ -115,6 +121,12 @@ def read_block(path: Path, offset: int, length: int, first_line: int, encoding: 
         block = block.removeprefix(b"\xef\xbb\xbf")
     if encoding not in ("utf-8", "utf-8-sig"):
         block = block.decode(encoding, errors="replace").encode("utf-8")
+    return block
+
+
+def read_block(path: Path, offset: int, length: int, first_line: int, encoding: str, file_index: int = 0) -> pa.Table:
+    """The non-blank lines of one block as a (``file``, ``line_no``, ``text``) table for ``source_sql()``."""
+    block = block_bytes(path, offset, length, encoding)
     lines = _utf8(_split_lines(block))
     numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
     keep = pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)
@@ -156,7 +168,13 @@ def scan_deletes(path: Path, encoding: str) -> Iterator[tuple[str, str, str, str
     A byte search finds candidate lines; only lines whose ``infno`` is a 3507 are parsed. Lines that do
     not parse are left to the normal path, which reports them.
     """
+    if Path(path).stat().st_size == 0:
+        return
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if native.available():
+            for start, end in native.tcw_native.delete_lines(data):
+                yield from _deletes_in(data[start:end].decode(encoding, errors="replace"))
+            return
         position = data.find(b"3507")
         while position != -1:
             start = data.rfind(b"\n", 0, position) + 1
@@ -265,6 +283,11 @@ def _streamed_values(handle, encoding: str, array: bool, file_index: int) -> Ite
         yield error_rows([(position, "(file)", reason, "")], file_index)
         return
     yield _chunk_table(numbers, texts, file_index)
+
+
+def lines_table(numbered: list[tuple[int, bytes]], file_index: int) -> pa.Table:
+    """(line number, text) pairs of one file as a (``file``, ``line_no``, ``text``) table."""
+    return _chunk_table([n for n, _ in numbered], [t for _, t in numbered], file_index)
 
 
 def _chunk_table(numbers, texts, file_index: int) -> pa.Table:

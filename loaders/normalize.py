@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from loaders import nhsa_json
+from loaders import native, nhsa_json
 from loaders.db import run, scalar
 from loaders.sql_text import DELETED_BY, NORMALIZE_SQL, delete_targets, interface_cases, reference_parts
 from loaders.tracecode import NMPA20_FAST_PATTERN, parse_many, split_code_cell
@@ -35,6 +35,7 @@ REJECT_COLUMNS = (
     "source_file", "source_line", "record_index", "interface", "institution_code", "reject_field",
     "reject_reason", "source_text", "file_index",
 )  # fmt: skip
+DELETED_COLUMNS = ("source_record", "file_index", "source_line", "record_index", "code_position")
 DELETE_COLUMNS = (
     "institution_code", "record_no", "delete_data_type", "upload_time", "source_file", "source_line",
     "record_index", "file_index",
@@ -83,8 +84,7 @@ def _copy(con, name: str, table: pa.Table, sql: str, params: dict, target: str, 
         con.unregister("task_files")
     deleted = _known_deletes(con, context.deletes)
     outputs = (("event", (*EVENT_COLUMNS, "file_index"), f"kind = 'event' AND NOT {deleted}"),
-               ("deleted", ("source_record", "file_index", "source_line", "record_index", "code_position"),
-                f"kind = 'event' AND {deleted}"),
+               ("deleted", DELETED_COLUMNS, f"kind = 'event' AND {deleted}"),
                ("reject", REJECT_COLUMNS, "kind = 'reject'"), ("delete", DELETE_COLUMNS, "kind = 'delete'"))
     for kind, columns, where in outputs:
         if scalar(con, f"SELECT count(*) FROM normalized e WHERE {where}"):
@@ -92,6 +92,15 @@ def _copy(con, name: str, table: pa.Table, sql: str, params: dict, target: str, 
             run(con, f"COPY (SELECT {', '.join(columns)} FROM normalized e WHERE {where}) TO $t "
                      "(FORMAT parquet, COMPRESSION snappy)", {"t": str(Path(target) / f"{kind}.parquet")})
     run(con, "DROP TABLE normalized")
+
+
+def write_fast_part(parts: dict[str, pa.Table], target: str) -> None:
+    """Write what the fast path read into the part folder ``target``, as ``_copy`` does."""
+    columns = {"event": (*EVENT_COLUMNS, "file_index"), "deleted": DELETED_COLUMNS, "delete": DELETE_COLUMNS}
+    for kind, table in parts.items():
+        if table.num_rows:
+            Path(target).mkdir(parents=True, exist_ok=True)
+            native.write_parquet(table.select(list(columns[kind])), Path(target) / f"{kind}.parquet")
 
 
 def _known_deletes(con, deletes: pa.Table | None) -> str:

@@ -7,6 +7,7 @@ CSV is parsed in C++ by pyarrow, a block at a time; XLSX is streamed row by row 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Iterator
 from functools import partial
@@ -80,6 +81,46 @@ def read_csv_table(path: Path, encoding: str, headers: tuple[str, ...]) -> Itera
     if bad:
         reason = f"列数不符，应为 {len(headers)} 列 / wrong number of columns, expected {len(headers)}"
         yield error_rows([(number, "(line)", reason, text) for number, text in bad])
+
+
+def scan_table_deletes(path: Path, encoding: str, headers: tuple[str, ...]) -> Iterator[tuple]:
+    """(institution, fixmedins_bchno, inv_data_type, inf_time) of a CSV file's 3507 rows.
+
+    A byte search finds the lines that mention a 3507 (its code or Chinese names, in the file's
+    encoding); only those are parsed. Whatever this misses, consolidation still applies.
+    """
+    positions = field_positions(headers, path)
+    names = {"3507", vocabulary().interfaces["3507"].name_zh, *vocabulary().interfaces["3507"].names}
+    patterns = [name.encode(encoding.replace("-sig", "")) for name in names]
+    with open(path, "rb") as handle:
+        delimiter = sniff_delimiter(handle.readline().decode(encoding, errors="replace"))
+        data = handle.read()
+    for line in _lines_with(data, patterns):
+        row = next(csv.reader([line.decode(encoding, errors="replace")], delimiter=delimiter), [])
+        cell = {field: row[i].strip() if i < len(row) else "" for field, i in positions.items()}
+        if vocabulary().family(cell.get("infno")) == "3507" and all(
+                cell.get(f) for f in ("fixmedins_code", "fixmedins_bchno", "inv_data_type")):
+            yield (cell["fixmedins_code"].upper(), cell["fixmedins_bchno"], cell["inv_data_type"],
+                   cell.get("inf_time") or None)
+
+
+def _lines_with(data: bytes, patterns: list[bytes]) -> list[bytes]:
+    """The lines of ``data`` holding any of ``patterns``, each once, in order."""
+    starts: set[int] = set()
+    for pattern in patterns:
+        position = data.find(pattern)
+        while position != -1:
+            start = data.rfind(b"\n", 0, position) + 1
+            end = data.find(b"\n", position)
+            end = len(data) if end == -1 else end
+            starts.add(start)
+            position = data.find(pattern, end)
+    return [data[start:_line_end(data, start)] for start in sorted(starts)]
+
+
+def _line_end(data: bytes, start: int) -> int:
+    end = data.find(b"\n", start)
+    return len(data) if end == -1 else end
 
 
 def _batches(open_reader, path: Path, encoding: str) -> Iterator[pa.RecordBatch]:

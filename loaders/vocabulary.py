@@ -74,6 +74,7 @@ class Vocabulary:
         return tuple(seen)
 
 
+@cache
 def normalize_header(header: object) -> str:
     """Fold a header for matching: case, blanks, brackets and separators do not matter.
 
