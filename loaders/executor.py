@@ -13,6 +13,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,24 +78,49 @@ class Task:
                          "source_file": pa.array(list(files.values()), pa.string())})
 
 
-def run_tasks(tasks: Iterable[Task], workers: int, done: Callable[[list[str]], None]) -> None:
-    """Run tasks on ``workers`` processes (in this process when 1), calling ``done`` per result."""
+@dataclass(frozen=True)
+class Workers:
+    """Worker processes (``pool`` is None when there is one: tasks then run in this process)."""
+
+    pool: ProcessPoolExecutor | None
+    count: int
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[Workers]:
+    """Start ``workers`` processes at once, so their imports overlap whatever the caller does before
+    the first task."""
     if workers <= 1:
-        for task in tasks:
-            done(run_task(task))
+        yield Workers(None, 1)
         return
     # spawn, not fork: the parent holds DuckDB's threads, and a forked copy of them can deadlock
     context = multiprocessing.get_context("spawn")
     # workers are single-threaded by design; idle BLAS threads (numpy, imported by pyarrow) would spin
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    with ProcessPoolExecutor(max_workers=workers, initializer=_connection, mp_context=context) as pool:
-        pending: deque[Future] = deque()
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_connection, mp_context=context)
+    try:
+        for _ in range(workers):
+            pool.submit(_connection)
+        yield Workers(pool, workers)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def run_tasks(tasks: Iterable[Task], workers: Workers, done: Callable[[list[str]], None]) -> None:
+    """Run tasks on the workers (in this process when there is no pool), calling ``done`` per result."""
+    if workers.pool is None:
         for task in tasks:
-            pending.append(pool.submit(run_task, task))
-            while len(pending) >= 2 * workers:
-                done(pending.popleft().result())
-        while pending:
+            done(run_task(task))
+        return
+    pending: deque[Future] = deque()
+    for task in tasks:
+        pending.append(workers.pool.submit(run_task, task))
+        while len(pending) >= 2 * workers.count:
             done(pending.popleft().result())
+    while pending:
+        done(pending.popleft().result())
 
 
 def default_workers() -> int:
@@ -133,9 +159,10 @@ def _run_fast(con, task: Task, context: PartContext) -> list[str]:
             outputs += _sql_lines(con, pa.concat_tables(declined), rest, context)
     else:
         files = dict(zip(*(context.files[name].to_pylist() for name in ("file_index", "source_file")), strict=True))
-        left = native.add_raw(events, _task_table(task), files)
-        if left.num_rows:
-            write_raw(con, left, rest, context)
+        left = [native.add_raw(events, table, files) if kind == "raw" else table for kind, table in _fast_tables(events, task)]
+        left = [table for table in left if table.num_rows]
+        if left:
+            write_raw(con, pa.concat_tables(left), rest, context)
             outputs.append(rest)
     write_fast_part(native.finish(events), task.target)
     return outputs
@@ -152,6 +179,21 @@ def _sql_lines(con, chunk: pa.Table, target: str, context: PartContext) -> list[
         write_lines(con, good, target, context)
         write_raw(con, bad, second, context)
         return [target, second]
+
+
+def _fast_tables(events, task: Task) -> Iterator[tuple[str, pa.Table]]:
+    """A task's tables for the compiled reader: ("left", rows it declined) for CSV files it read
+    itself, ("raw", table) for everything else (read by the Arrow or Excel reader)."""
+    if task.kind == "raw":
+        yield "raw", task.table
+        return
+    for file in task.tables:
+        left = native.add_csv(events, Path(file.path), file.encoding, file.headers, file.file_index) \
+            if file.container == "csv" else None
+        if left is not None:
+            yield "left", left
+        else:
+            yield "raw", _read_tables((file,))
 
 
 def _task_table(task: Task) -> pa.Table:

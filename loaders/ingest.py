@@ -31,6 +31,7 @@ from loaders.executor import (
     run_tasks,
     table_batches,
     table_file_batches,
+    worker_pool,
 )
 from loaders.raw import with_file
 from loaders.reference import read_reference, store_reference
@@ -62,13 +63,14 @@ def ingest(paths: list[str | Path], workspace: Workspace, forced: str | None = N
            workers: int | None = None, progress: Callable[[int], None] | None = None) -> IngestReport:
     """Load ``paths`` (files or folders) into ``workspace``; idempotent."""
     started = time.monotonic()
-    detected, skipped = _detect_all(collect_files(paths), {Path(p) for p in paths}, forced)
-    with workspace.locked():
-        run_id, work = workspace.new_run()
-        try:
-            report = _run(workspace, detected, run_id, work, workers or default_workers(), progress)
-        finally:
-            workspace.clear_work(work)
+    with worker_pool(workers or default_workers()) as pool:
+        detected, skipped = _detect_all(collect_files(paths), {Path(p) for p in paths}, forced)
+        with workspace.locked():
+            run_id, work = workspace.new_run()
+            try:
+                report = _run(workspace, detected, run_id, work, pool, progress)
+            finally:
+                workspace.clear_work(work)
     report.skipped = skipped
     report.seconds = round(time.monotonic() - started, 3)
     workspace.log_run({"run": run_id, **report.as_dict()})
@@ -110,7 +112,7 @@ def collect_files(paths: list[str | Path]) -> list[Path]:
     return found
 
 
-def _run(ws: Workspace, detected: dict[Path, Detected], run_id: str, work: Path, workers: int, progress) -> IngestReport:
+def _run(ws: Workspace, detected: dict[Path, Detected], run_id: str, work: Path, pool, progress) -> IngestReport:
     report = IngestReport(RunCounts(), workspace=str(ws.root))
     parts: list[str] = []
     con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": str(work / "spill")})
@@ -121,7 +123,7 @@ def _run(ws: Workspace, detected: dict[Path, Detected], run_id: str, work: Path,
             report.references[found.reference] = store_reference(con, ws, found.reference, table)
     indexed = list(enumerate(detected.items()))
     known = known_deletes(con, ws, indexed)
-    run_tasks(_tasks(indexed, work, con, ws, known), workers, lambda done: _collect(parts, done, progress))
+    run_tasks(_tasks(indexed, work, con, ws, known), pool, lambda done: _collect(parts, done, progress))
     report.counts = consolidate(con, ws, parts, run_id, reference_changed=bool(report.references), known=known)
     con.close()
     return report

@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from loaders.detect import sniff_delimiter
+from loaders.table import interface_code
 from loaders.tracecode import parse_trace_code, split_code_cell
 from loaders.vocabulary import event_column_specs, vocabulary
 
@@ -101,6 +103,29 @@ def add_raw(events, raw: pa.Table, files: dict[int, str]) -> pa.Table:
     return raw.take(pa.array(declined, pa.int64()))
 
 
+def add_csv(events, path: Path, encoding: str, headers: tuple[str, ...], file_index: int) -> pa.Table | None:
+    """Read a whole CSV file; returns the raw rows left to SQL, or None when the compiled reader
+    declined the file (nothing was added: the Arrow reader reads it instead)."""
+    from loaders.table import csv_text, declined_rows, field_positions
+
+    text = csv_text(path, encoding)
+    if text is None:
+        return None
+    positions = field_positions(headers, path)
+    delimiter = sniff_delimiter(text[: text.find(b"\n")].decode("utf-8", errors="replace"))
+    declined = events.add_csv(text, delimiter, len(headers), list(positions.items()), file_index, str(path))
+    if declined is None:
+        return None
+    return declined_rows(declined, positions, file_index) if declined else _no_rows()
+
+
+@cache
+def _no_rows() -> pa.Table:
+    from loaders.raw import raw_table
+
+    return raw_table({}, 0)
+
+
 def finish(events) -> dict[str, pa.Table]:
     """The builder's rows by output: ``event`` (declared columns + ``file_index``), ``deleted`` and
     ``delete`` (the SQL path's part columns)."""
@@ -166,7 +191,7 @@ def _config(institutions: str, _mtime: float) -> dict:
         "families": families, "change_types": dict(v.change_types), "letters": dict(v.institution_letters),
         "split_true": list(v.split_true), "times": times, "institutions": _institutions(institutions),
         "nodes": [(node, node.endswith("Detail")) for node in v.node_names], "split": split_code_cell,
-        "parse": _parse_fields, "delete_types": list(v.delete_targets),
+        "parse": _parse_fields, "delete_types": list(v.delete_targets), "interface": interface_code,
     }
 
 

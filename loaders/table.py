@@ -256,9 +256,40 @@ def _interface_codes(infno) -> pa.Array:
     """Chinese interface names (商品销售 …) → family codes; unknown values stay for the reject."""
     infno = pc.utf8_trim_whitespace(infno)
     distinct = pc.unique(infno)
-    mapped = [vocabulary().family(v) if not str(v or "")[:4].isdigit() else v for v in distinct.to_pylist()]
-    mapped = [m if m is not None else v for m, v in zip(mapped, distinct.to_pylist(), strict=True)]
+    mapped = [interface_code(value) for value in distinct.to_pylist()]
     return pc.take(pa.array(mapped, pa.string()), pc.index_in(infno, value_set=distinct))
+
+
+def interface_code(value: str | None) -> str | None:
+    """The family code a table's interface cell names (``商品销售`` → ``3505``); codes and unknown
+    values stay as they are.
+
+    >>> interface_code("商品销售"), interface_code("3505A"), interface_code("什么")
+    ('3505', '3505A', '什么')
+    """
+    if str(value or "")[:4].isdigit():
+        return value
+    return vocabulary().family(value) or value
+
+
+def csv_text(path: Path, encoding: str) -> bytes | None:
+    """A CSV file's bytes as UTF-8 (None when they do not decode: the Arrow reader reports it)."""
+    data = Path(path).read_bytes()
+    if encoding in ("utf-8", "utf-8-sig"):
+        return data
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def declined_rows(rows: list[tuple[int, list[str]]], positions: dict[str, int], file_index: int) -> pa.Table:
+    """Raw-record rows from (line, cells) pairs, as :func:`read_csv_table` would give them."""
+    from loaders.raw import with_file
+
+    columns = {field: pa.array([cells[i] for _, cells in rows], pa.string()) for field, i in positions.items()}
+    lines = np.array([line for line, _ in rows], dtype=np.int64)
+    return with_file(_raw_from_columns(columns, len(rows), lines), file_index)
 
 
 def _code_lists(cells, rows: int) -> pa.Array:

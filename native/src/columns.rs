@@ -26,6 +26,10 @@ impl Validity {
     pub fn bitmap(&self) -> Option<&[u8]> {
         (self.nulls > 0).then_some(self.bits.as_slice())
     }
+
+    pub fn into_bitmap(self) -> Option<Buffer> {
+        (self.nulls > 0).then_some(Buffer::Bytes(self.bits))
+    }
 }
 
 /// A nullable UTF-8 column.
@@ -64,8 +68,9 @@ impl Strings {
         self.validity.push(valid);
     }
 
-    pub fn offset_bytes(&self) -> Vec<u8> {
-        self.offsets.iter().flat_map(|o| o.to_le_bytes()).collect()
+    /// (validity, [offsets, data]) without copying.
+    pub fn into_buffers(self) -> (Option<Buffer>, Vec<Buffer>) {
+        (self.validity.into_bitmap(), vec![Buffer::I32(self.offsets), Buffer::Bytes(self.data)])
     }
 }
 
@@ -82,35 +87,56 @@ impl<T: Copy + Default + ToLeBytes> Values<T> {
         self.validity.push(value.is_some());
     }
 
-    pub fn value_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(self.values.len() * std::mem::size_of::<T>());
-        for value in &self.values {
-            value.extend_le(&mut bytes);
-        }
-        bytes
+    /// (validity, [values]) without copying.
+    pub fn into_buffers(self) -> (Option<Buffer>, Vec<Buffer>) {
+        (self.validity.into_bitmap(), vec![T::buffer(self.values)])
     }
 }
 
-/// Little-endian bytes of a value, as Arrow buffers hold them.
-pub trait ToLeBytes {
-    fn extend_le(&self, out: &mut Vec<u8>);
+/// A finished column buffer, handed to Python as is (Arrow buffers are little-endian; so is x86-64).
+#[derive(Debug)]
+pub enum Buffer {
+    Bytes(Vec<u8>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+}
+
+impl Buffer {
+    pub fn as_bytes(&self) -> &[u8] {
+        fn raw<T>(values: &[T]) -> &[u8] {
+            // SAFETY: plain numbers without padding, viewed as the bytes they occupy.
+            unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values)) }
+        }
+        match self {
+            Buffer::Bytes(v) => v,
+            Buffer::I32(v) => raw(v),
+            Buffer::I64(v) => raw(v),
+            Buffer::F64(v) => raw(v),
+        }
+    }
+}
+
+/// Fixed-width values that become a [`Buffer`].
+pub trait ToLeBytes: Sized {
+    fn buffer(values: Vec<Self>) -> Buffer;
 }
 
 impl ToLeBytes for i32 {
-    fn extend_le(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
+    fn buffer(values: Vec<Self>) -> Buffer {
+        Buffer::I32(values)
     }
 }
 
 impl ToLeBytes for i64 {
-    fn extend_le(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
+    fn buffer(values: Vec<Self>) -> Buffer {
+        Buffer::I64(values)
     }
 }
 
 impl ToLeBytes for f64 {
-    fn extend_le(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
+    fn buffer(values: Vec<Self>) -> Buffer {
+        Buffer::F64(values)
     }
 }
 
@@ -125,8 +151,8 @@ impl Flags {
         self.bits.push(value);
     }
 
-    pub fn bytes(&self) -> &[u8] {
-        &self.bits.bits
+    pub fn into_buffers(self) -> (Option<Buffer>, Vec<Buffer>) {
+        (None, vec![Buffer::Bytes(self.bits.bits)])
     }
 }
 
@@ -149,6 +175,6 @@ mod tests {
         let mut column = Values::<i32>::default();
         column.push(Some(7));
         assert_eq!(column.validity.bitmap(), None);
-        assert_eq!(column.value_bytes(), vec![7, 0, 0, 0]);
+        assert_eq!(column.into_buffers().1[0].as_bytes(), &[7, 0, 0, 0]);
     }
 }

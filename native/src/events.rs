@@ -1,11 +1,11 @@
 //! The canonical event columns (``event_columns`` in ``fields.yaml``, in that order, then
 //! ``file_index``) and how one prepared record becomes one row per code.
 
-use crate::columns::{Flags, Strings, Values};
+use crate::columns::{Buffer, Flags, Strings, Values};
 use crate::normalize::{Class, Prepared};
 
 /// One exported column: name, Arrow kind, validity bitmap (None: no nulls), data buffers.
-pub type Exported = (&'static str, &'static str, Option<Vec<u8>>, Vec<Vec<u8>>);
+pub type Exported = (&'static str, &'static str, Option<Buffer>, Vec<Buffer>);
 
 macro_rules! columns {
     ($(#[$doc:meta])* $struct:ident { $($name:ident: $kind:ident),* $(,)? }) => {
@@ -18,8 +18,8 @@ macro_rules! columns {
             pub const LAYOUT: &'static [(&'static str, &'static str)] = &[$((stringify!($name), stringify!($kind)),)*];
 
             /// Every column's buffers, in order.
-            pub fn export(&self) -> Vec<Exported> {
-                vec![$(columns!(@export self, $name, $kind),)*]
+            pub fn export(self) -> Vec<Exported> {
+                vec![$({ let (validity, buffers) = self.$name.into_buffers(); (stringify!($name), stringify!($kind), validity, buffers) },)*]
             }
         }
     };
@@ -29,17 +29,6 @@ macro_rules! columns {
     (@type int32) => { Values<i32> };
     (@type double) => { Values<f64> };
     (@type bool) => { Flags };
-    (@export $self:ident, $name:ident, string) => {
-        (stringify!($name), "string", $self.$name.validity.bitmap().map(<[u8]>::to_vec),
-         vec![$self.$name.offset_bytes(), $self.$name.data.clone()])
-    };
-    (@export $self:ident, $name:ident, bool) => {
-        (stringify!($name), "bool", None, vec![$self.$name.bytes().to_vec()])
-    };
-    (@export $self:ident, $name:ident, $kind:ident) => {
-        (stringify!($name), stringify!($kind), $self.$name.validity.bitmap().map(<[u8]>::to_vec),
-         vec![$self.$name.value_bytes()])
-    };
 }
 
 pub(crate) use columns;

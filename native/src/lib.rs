@@ -4,6 +4,7 @@
 //! path then reads (rejects included).
 
 mod columns;
+mod csv;
 mod deletes;
 mod events;
 mod field;

@@ -210,14 +210,76 @@ fn is_separator(c: char) -> bool {
     matches!(c, ',' | ';' | '|' | '，' | '；' | '、' | '\t' | '\n' | '\x0C' | '\r' | ' ')
 }
 
-/// A cell whose codes are separated by ``,;|，；、`` or tabs and line breaks only (no other whitespace,
-/// which the rules library reads as digit groups or GS1 elements): its non-empty pieces.
+/// ``split_code_cell`` of the rules library for cells of ASCII codes: split at ``,;|，；、``, tabs and
+/// line breaks, then at other whitespace, except that single-space-separated digit groups adding up
+/// to 20 digits stay one code. None (the library splits it) for anything else, such as bracketed GS1
+/// elements or non-ASCII letters.
 pub fn split_plain(cell: &str) -> Option<Vec<String>> {
     let breaks = |c: char| matches!(c, ',' | ';' | '|' | '，' | '；' | '、' | '\r' | '\n' | '\t');
-    if cell.chars().any(|c| (c.is_whitespace() && !breaks(c)) || c == '\u{200B}' || ('\x1C'..='\x1F').contains(&c)) {
-        return None;
+    let mut codes = Vec::new();
+    for chunk in cell.split(breaks) {
+        let (tokens, gaps) = tokens_and_gaps(chunk);
+        if tokens.iter().any(|t| !t.is_ascii() || t.starts_with('(')) {
+            return None;
+        }
+        join_tokens(&tokens, &gaps, &mut codes);
     }
-    Some(cell.split(breaks).filter(|piece| !piece.is_empty()).map(str::to_owned).collect())
+    Some(codes)
+}
+
+/// A chunk split at whitespace runs (zero-width space included): tokens, and the runs between them.
+fn tokens_and_gaps(chunk: &str) -> (Vec<&str>, Vec<&str>) {
+    let space = |c: char| c.is_whitespace() || c == '\u{200B}';
+    let (mut tokens, mut gaps) = (Vec::new(), Vec::new());
+    let mut rest = chunk;
+    while let Some(start) = rest.find(space) {
+        let end = rest[start..].find(|c: char| !space(c)).map_or(rest.len(), |e| start + e);
+        tokens.push(&rest[..start]);
+        gaps.push(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    tokens.push(rest);
+    (tokens, gaps)
+}
+
+fn join_tokens(tokens: &[&str], gaps: &[&str], out: &mut Vec<String>) {
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Some(end) = digit_run_end(tokens, gaps, i).filter(|end| *end > i) {
+            let mut code = String::new();
+            for k in i..end {
+                code.push_str(tokens[k]);
+                code.push_str(gaps[k]);
+            }
+            code.push_str(tokens[end]);
+            out.push(code);
+            i = end + 1;
+            continue;
+        }
+        if !tokens[i].is_empty() {
+            out.push(tokens[i].to_owned());
+        }
+        i += 1;
+    }
+}
+
+/// The last token of a run of digit groups from ``i``, one whitespace apart, of exactly 20 digits.
+fn digit_run_end(tokens: &[&str], gaps: &[&str], i: usize) -> Option<usize> {
+    let mut total = 0;
+    for k in i..tokens.len() {
+        let token = tokens[k];
+        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        total += token.len();
+        if total >= 20 {
+            return (total == 20).then_some(k);
+        }
+        if k >= gaps.len() || gaps[k].chars().count() != 1 {
+            return None;
+        }
+    }
+    None
 }
 
 /// ``8[0-9]{19}``: a plain NMPA code, read without the rules library.
@@ -270,6 +332,7 @@ mod tests {
         assert_eq!(region_from_code("P50011600012").as_deref(), Some("500116"));
         assert_eq!(region_from_code("P5001160001"), None);
         assert_eq!(split_plain("a,b，；c\t"), Some(vec!["a".into(), "b".into(), "c".into()]));
-        assert_eq!(split_plain("8123 4560"), None);
+        assert_eq!(split_plain("8123 4560 0000 0000 0012 81"), Some(vec!["8123 4560 0000 0000 0012".into(), "81".into()]));
+        assert_eq!(split_plain("(01)06901234567892 (21)A1"), None);
     }
 }

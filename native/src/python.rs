@@ -1,6 +1,7 @@
 //! The Python face: ``EventBuilder`` collects event rows from format-A blocks and raw tables and
 //! hands back what it declined; ``finish`` returns the columns as Arrow buffers.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -10,10 +11,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::deletes::{prepare_request, DeleteRequests, DeletedRows, KnownDelete, KnownDeletes, Request};
+use crate::columns::Buffer;
 use crate::events::{EventColumns, Exported};
 use crate::field::{Declined, Fast};
 use crate::json::read_line;
 use crate::normalize::{family_of, prepare, CodeRules, Context, Institution, Interface, ParsedCode, Prepared};
+use crate::csv::Row;
+use crate::field::Field;
 use crate::record::{field_index, RawRecord, FIELDS, F_INFNO};
 use crate::table::{RawColumns, TextLists, Texts};
 use crate::timeparse::TimeRules;
@@ -91,7 +95,9 @@ pub struct EventBuilder {
     known: KnownDeletes,
     split: PyObject,
     parse: PyObject,
+    interface: PyObject,
     cache: HashMap<String, Rc<ParsedCode>>,
+    interfaces: HashMap<String, String>,
 }
 
 #[pymethods]
@@ -109,7 +115,9 @@ impl EventBuilder {
             known: KnownDeletes::default(),
             split: item("split")?.unbind(),
             parse: item("parse")?.unbind(),
+            interface: item("interface")?.unbind(),
             cache: HashMap::new(),
+            interfaces: HashMap::new(),
         })
     }
 
@@ -151,6 +159,31 @@ impl EventBuilder {
         Ok(declined)
     }
 
+    /// Read a whole CSV file (UTF-8 text; ``positions``: field → column, fields the normalisation does
+    /// not read are passed over). Returns None when the file
+    /// is declined (nothing was added), else the (line, cells) of the rows declined.
+    #[allow(clippy::too_many_arguments)]
+    fn add_csv(&mut self, py: Python<'_>, data: &[u8], delimiter: char, columns: usize, positions: Vec<(String, usize)>,
+               file_index: i32, source_file: &str) -> PyResult<Option<Vec<(i64, Vec<String>)>>> {
+        let Ok(text) = std::str::from_utf8(data) else { return Ok(None) };
+        let Ok(rows) = crate::csv::rows(text, delimiter, columns) else { return Ok(None) };
+        let mut map = Vec::new();
+        for (name, column) in positions {
+            match name.as_str() {
+                "drug_trac_codg" => map.push((None, column)),
+                other => map.extend(field_index(other).map(|position| (Some(position), column))),
+            }
+        }
+        let mut declined = Vec::new();
+        for row in &rows {
+            let added = self.csv_record(py, row, &map, file_index).and_then(|r| self.add_records(py, &[r], source_file));
+            if added.is_err() {
+                declined.push((row.line, row.cells.iter().map(|c| c.to_string()).collect()));
+            }
+        }
+        Ok(Some(declined))
+    }
+
     /// Rows collected so far.
     fn rows(&self) -> usize {
         self.columns.rows
@@ -171,23 +204,40 @@ impl EventBuilder {
         let events = std::mem::take(&mut self.columns);
         let deleted = std::mem::take(&mut self.deleted);
         let requests = std::mem::take(&mut self.requests);
+        let (event_rows, deleted_rows, request_rows) = (events.rows, deleted.rows, requests.rows);
         HashMap::from([
-            ("event", (to_python(py, events.export()), events.rows)),
-            ("deleted", (to_python(py, deleted.export()), deleted.rows)),
-            ("delete", (to_python(py, requests.export()), requests.rows)),
+            ("event", (to_python(py, events.export()), event_rows)),
+            ("deleted", (to_python(py, deleted.export()), deleted_rows)),
+            ("delete", (to_python(py, requests.export()), request_rows)),
         ])
     }
 }
 
-type ExportedPy = (String, String, Option<Py<PyBytes>>, Vec<Py<PyBytes>>);
+type ExportedPy = (String, String, Option<Py<ArrowBuffer>>, Vec<Py<ArrowBuffer>>);
 
 fn to_python(py: Python<'_>, columns: Vec<Exported>) -> Vec<ExportedPy> {
-    let bytes = |data: &[u8]| PyBytes::new(py, data).unbind();
+    let wrap = |buffer: Buffer| Py::new(py, ArrowBuffer(buffer)).expect("a Python object");
     columns.into_iter()
         .map(|(name, kind, validity, buffers)| {
-            (name.to_owned(), kind.to_owned(), validity.as_deref().map(bytes), buffers.iter().map(|b| bytes(b)).collect())
+            (name.to_owned(), kind.to_owned(), validity.map(wrap), buffers.into_iter().map(wrap).collect())
         })
         .collect()
+}
+
+/// A finished column buffer Python reads through the buffer protocol, without a copy.
+#[pyclass(frozen)]
+pub struct ArrowBuffer(Buffer);
+
+#[pymethods]
+impl ArrowBuffer {
+    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, flags: std::os::raw::c_int) -> PyResult<()> {
+        let bytes = slf.get().0.as_bytes();
+        // SAFETY: the view holds a reference to this object, whose buffer never changes.
+        let filled = pyo3::ffi::PyBuffer_FillInfo(view, slf.as_ptr(), bytes.as_ptr() as *mut _, bytes.len() as pyo3::ffi::Py_ssize_t, 1, flags);
+        if filled == -1 { Err(PyErr::fetch(slf.py())) } else { Ok(()) }
+    }
+
+    unsafe fn __releasebuffer__(&self, _view: *mut pyo3::ffi::Py_buffer) {}
 }
 
 impl EventBuilder {
@@ -199,6 +249,37 @@ impl EventBuilder {
             record.file = file;
         }
         self.add_records(py, &records, source)
+    }
+
+    /// A CSV row as a raw record, as the Arrow reader's table would give it: the interface trimmed and
+    /// named by its code, the code cell trimmed (one cell, or none when empty).
+    fn csv_record<'r>(&mut self, py: Python<'_>, row: &'r Row<'r>, map: &[(Option<usize>, usize)], file: i32)
+        -> Fast<RawRecord<'r>> {
+        let mut record = RawRecord { line: row.line, index: 1, file, ..RawRecord::default() };
+        for (target, column) in map {
+            let cell = &row.cells[*column];
+            match target {
+                None => {
+                    let code = arrow_trim(cell)?;
+                    if !code.is_empty() {
+                        record.codes = vec![Cow::Borrowed(code)];
+                    }
+                }
+                Some(F_INFNO) => record.fields[F_INFNO] = Field::Text(Cow::Owned(self.interface_code(py, arrow_trim(cell)?)?)),
+                Some(position) => record.fields[*position] = Field::Text(Cow::Borrowed(cell.as_ref())),
+            }
+        }
+        Ok(record)
+    }
+
+    /// The interface code a table names (``商品销售`` → ``3505``), asked of the vocabulary once per value.
+    fn interface_code(&mut self, py: Python<'_>, value: &str) -> Fast<String> {
+        if let Some(code) = self.interfaces.get(value) {
+            return Ok(code.clone());
+        }
+        let code: String = self.interface.call1(py, (value,)).and_then(|c| c.extract(py)).map_err(|_| Declined)?;
+        self.interfaces.insert(value.to_owned(), code.clone());
+        Ok(code)
     }
 
     /// Check every record first, so a record that declines leaves no row of its line behind.
@@ -227,6 +308,12 @@ impl EventBuilder {
 enum Ready<'r> {
     Event(Prepared<'r>),
     Delete(Request<'r>),
+}
+
+/// Arrow's ``utf8_trim_whitespace`` for ASCII whitespace; other whitespace at an end declines.
+fn arrow_trim(text: &str) -> Fast<&str> {
+    let trimmed = text.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\x0B');
+    if trimmed.trim().len() == trimmed.len() { Ok(trimmed) } else { Err(Declined) }
 }
 
 fn context(config: &Bound<'_, PyDict>) -> PyResult<Context> {
