@@ -53,7 +53,7 @@ def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str],
     ``upload_time`` as text)."""
     counts = RunCounts()
     kinds = {kind: sorted(str(p) for part in parts for p in Path(part).glob(f"{kind}.parquet"))
-             for kind in ("event", "deleted", "reject", "delete")}
+             for kind in ("event", "deleted", "duplicate", "reject", "delete")}
     if reference_changed:
         _reenrich(con, ws)
     before = ws.event_files()
@@ -61,6 +61,7 @@ def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str],
     if counts.deletes and before:
         counts.events_deleted += _rewrite_without(con, _deleted_rows(con, ws, before))
     _count_deleted_in_workers(con, kinds["deleted"], counts)
+    _count_duplicates_in_workers(con, kinds["duplicate"], counts)
     applied = _all_known(con, kinds["delete"], known)
     _merge_events(con, ws, kinds["event"], run_id, counts, recheck_deletes=not applied)
     _merge_rejects(con, ws, kinds["reject"], run_id, counts)
@@ -127,6 +128,14 @@ def _count_deleted_in_workers(con, deleted: list[str], counts: RunCounts) -> Non
     counts.accepted += distinct
     counts.duplicates += records - distinct
     counts.events_deleted += events
+
+
+def _count_duplicates_in_workers(con, duplicates: list[str], counts: RunCounts) -> None:
+    """Later copies of a record that the workers dropped already (the first copy is in ``event``)."""
+    if duplicates:
+        copies = scalar(con, "SELECT count(*) FROM read_parquet($d) WHERE code_position = 1", {"d": duplicates})
+        counts.read += copies
+        counts.duplicates += copies
 
 
 def _duplicate_rows(con, ws: Workspace, new: list[str]) -> pa.Table:

@@ -16,6 +16,9 @@ from pathlib import Path
 from loaders.errors import BadInput
 
 SAMPLE_BYTES = 1 << 20
+#: Once the sample is not UTF-8, this much of it must read as GB18030 (a later bad byte is reported by
+#: the reader, with the file, before anything is written).
+GB18030_CHECK_BYTES = 64 << 10
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -28,9 +31,10 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    for name in ("utf-8", "gb18030"):
-        if _decodes(sample, name):
-            return name
+    if _decodes(sample, "utf-8"):
+        return "utf-8"
+    if _decodes(sample[:GB18030_CHECK_BYTES], "gb18030"):
+        return "gb18030"
     guess = _charset_normalizer_guess(sample)
     if guess:
         return guess
@@ -53,6 +57,10 @@ def detect_file_encoding(path: Path) -> str:
 
 def _decodes(sample: bytes, name: str) -> bool:
     """True when ``sample`` decodes, allowing a character cut at the end of the sample."""
+    from loaders import native
+
+    if name == "utf-8" and native.available():
+        return native.tcw_native.utf8_prefix(sample)
     decoder = codecs.getincrementaldecoder(name)()
     try:
         decoder.decode(sample, final=False)

@@ -8,6 +8,7 @@ returns it, so the parent only holds a few tasks in flight and memory stays flat
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -97,15 +98,21 @@ def worker_pool(workers: int) -> Iterator[Workers]:
     context = multiprocessing.get_context("spawn")
     # workers are single-threaded by design; idle BLAS threads (numpy, imported by pyarrow) would spin
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_connection, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, mp_context=context)
     try:
         for _ in range(workers):
             pool.submit(_connection)
         yield Workers(pool, workers)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def map_files(workers: Workers, function: Callable, items: list) -> list:
+    """``function`` over ``items`` on the workers, results in order (small items: many per call)."""
+    if workers.pool is None:
+        return [function(item) for item in items]
+    chunk = max(1, min(64, len(items) // (4 * workers.count) or 1))
+    return list(workers.pool.map(function, items, chunksize=chunk))
 
 
 def run_tasks(tasks: Iterable[Task], workers: Workers, done: Callable[[list[str]], None]) -> None:
@@ -259,6 +266,14 @@ def _read_blocks(blocks: tuple[Block, ...]) -> pa.Table:
     tables = [nhsa_json.read_block(Path(b.path), b.offset, b.length, b.first_line, b.encoding, b.file_index)
               for b in blocks]
     return pa.concat_tables(tables)
+
+
+def _start_worker() -> None:
+    """A worker process: its DuckDB connection; the objects of its imports are set aside from garbage
+    collection, and collections are rarer (a worker makes few, short-lived Python objects)."""
+    _connection()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _connection() -> duckdb.DuckDBPyConnection:

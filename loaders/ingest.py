@@ -8,6 +8,7 @@ a run: they become rejects with file, line, field and reason.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,7 @@ import pyarrow as pa
 
 from loaders import nhsa_json
 from loaders.consolidate import RunCounts, consolidate
-from loaders.detect import Detected, detect_format
+from loaders.detect import Detected
 from loaders.errors import BadInput
 from loaders.events_format import events_task
 from loaders.executor import (
@@ -35,7 +36,8 @@ from loaders.executor import (
 )
 from loaders.raw import with_file
 from loaders.reference import read_reference, store_reference
-from loaders.table import field_positions, read_csv_table, read_xlsx_table, scan_table_deletes
+from loaders.survey import survey
+from loaders.table import read_csv_table, read_xlsx_table
 from loaders.workspace import Workspace
 
 
@@ -63,12 +65,14 @@ def ingest(paths: list[str | Path], workspace: Workspace, forced: str | None = N
            workers: int | None = None, progress: Callable[[int], None] | None = None) -> IngestReport:
     """Load ``paths`` (files or folders) into ``workspace``; idempotent."""
     started = time.monotonic()
+    # pyarrow imports pandas on first use (half a second): do it while the survey runs on the workers
+    threading.Thread(target=_warm_pyarrow, daemon=True).start()
     with worker_pool(workers or default_workers()) as pool:
-        detected, skipped = _detect_all(collect_files(paths), {Path(p) for p in paths}, forced)
+        detected, skipped, deletes = survey(collect_files(paths), {Path(p) for p in paths}, forced, pool)
         with workspace.locked():
             run_id, work = workspace.new_run()
             try:
-                report = _run(workspace, detected, run_id, work, pool, progress)
+                report = _run(workspace, detected, deletes, run_id, work, pool, progress)
             finally:
                 workspace.clear_work(work)
     report.skipped = skipped
@@ -77,22 +81,8 @@ def ingest(paths: list[str | Path], workspace: Workspace, forced: str | None = N
     return report
 
 
-def _detect_all(files: list[Path], named: set[Path], forced: str | None) -> tuple[dict, dict[str, str]]:
-    """Detect every file before anything is written. A file named on the command line that cannot be read
-    stops the run; one found by walking a folder (a readme, a truth table) is skipped and reported."""
-    detected: dict[Path, Detected] = {}
-    skipped: dict[str, str] = {}
-    for path in files:
-        try:
-            found = detect_format(path, forced)
-            if found.kind == "table":
-                field_positions(found.headers, path)
-            detected[path] = found
-        except BadInput as error:
-            if path in named:
-                raise
-            skipped[str(path)] = error.message
-    return detected, skipped
+def _warm_pyarrow() -> None:
+    pa.array([0])
 
 
 def collect_files(paths: list[str | Path]) -> list[Path]:
@@ -112,7 +102,8 @@ def collect_files(paths: list[str | Path]) -> list[Path]:
     return found
 
 
-def _run(ws: Workspace, detected: dict[Path, Detected], run_id: str, work: Path, pool, progress) -> IngestReport:
+def _run(ws: Workspace, detected: dict[Path, Detected], deletes: list, run_id: str, work: Path, pool,
+         progress) -> IngestReport:
     report = IngestReport(RunCounts(), workspace=str(ws.root))
     parts: list[str] = []
     con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": str(work / "spill")})
@@ -122,7 +113,7 @@ def _run(ws: Workspace, detected: dict[Path, Detected], run_id: str, work: Path,
             table = read_reference(path, found.reference, found.container, found.encoding)
             report.references[found.reference] = store_reference(con, ws, found.reference, table)
     indexed = list(enumerate(detected.items()))
-    known = known_deletes(con, ws, indexed)
+    known = known_deletes(con, ws, deletes)
     run_tasks(_tasks(indexed, work, con, ws, known), pool, lambda done: _collect(parts, done, progress))
     report.counts = consolidate(con, ws, parts, run_id, reference_changed=bool(report.references), known=known)
     con.close()
@@ -156,12 +147,10 @@ def _tasks(indexed: list, work: Path, con, ws: Workspace, known: pa.Table) -> It
             yield events_task(con, path, found, work, index)
 
 
-def known_deletes(con, ws: Workspace, indexed) -> pa.Table:
-    """3507 deletes known before the workers start: the workspace's, and those a quick scan of this run's
-    line-delimited format-A files and CSV files finds. Workers keep the records they name out of the
-    events files."""
-    found = [row for _, (path, f) in indexed for row in _scan_deletes(path, f)]
-    table = pa.table({name: pa.array([row[i] for row in found], pa.string())
+def known_deletes(con, ws: Workspace, scanned: list[tuple]) -> pa.Table:
+    """3507 deletes known before the workers start: the workspace's, and those the survey's scan of this
+    run's files found. Workers keep the records they name out of the events files."""
+    table = pa.table({name: pa.array([row[i] for row in scanned], pa.string())
                       for i, name in enumerate(("institution_code", "record_no", "delete_data_type", "upload_time"))})
     existing = ws.parts("deletes")
     if existing:
@@ -169,14 +158,6 @@ def known_deletes(con, ws: Workspace, indexed) -> pa.Table:
                       "AS upload_time FROM read_parquet($d)", params={"d": existing}).to_arrow_table()
         table = pa.concat_tables([old.cast(table.schema), table])
     return table
-
-
-def _scan_deletes(path: Path, found: Detected) -> Iterator[tuple]:
-    if found.container == "jsonl":
-        return nhsa_json.scan_deletes(path, found.encoding)
-    if found.kind == "table" and found.container == "csv":
-        return scan_table_deletes(path, found.encoding, found.headers)
-    return iter(())
 
 
 def _small(path: Path) -> bool:

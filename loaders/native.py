@@ -57,7 +57,8 @@ def layout_matches() -> bool:
     declared = [(name, _DUCKDB_KINDS[spec[0]]) for name, spec in event_column_specs().items()]
     return (layout["event"] == [*declared, ("file_index", "int32")]
             and [name for name, _ in layout["delete"]] == list(DELETE_COLUMNS)
-            and [name for name, _ in layout["deleted"]] == list(DELETED_COLUMNS))
+            and [name for name, _ in layout["deleted"]] == list(DELETED_COLUMNS)
+            and [name for name, _ in layout["duplicate"]] == list(DELETED_COLUMNS))
 
 
 def builder(institutions: str, deletes: list[tuple] = ()) -> tcw_native.EventBuilder:
@@ -128,7 +129,8 @@ def _no_rows() -> pa.Table:
 
 def finish(events) -> dict[str, pa.Table]:
     """The builder's rows by output: ``event`` (declared columns + ``file_index``), ``deleted`` and
-    ``delete`` (the SQL path's part columns)."""
+    ``delete`` (the SQL path's part columns), and ``duplicate`` (later copies of a record the task
+    already read, dropped before consolidation has to)."""
     tables = {}
     for kind, (columns, rows) in events.finish().items():
         arrays = [pa.Array.from_buffers(_ARROW_TYPES[kind_], rows, [_buffer(validity), *map(_buffer, buffers)])
@@ -138,11 +140,12 @@ def finish(events) -> dict[str, pa.Table]:
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write a part file (Parquet, snappy). Dictionary encoding only where values repeat a lot, and
-    min/max statistics only where queries filter: both cost time on unique text such as event ids."""
+    """Write a part file (Parquet, zstd: as fast as snappy here, half the size). Dictionary encoding
+    only where values repeat a lot, and min/max statistics only where queries filter: both cost time
+    on unique text such as event ids."""
     dictionary = [name for name in table.column_names if name in _REPEATING]
     statistics = [name for name in table.column_names if name in _FILTERED]
-    pq.write_table(table, path, compression="snappy", use_dictionary=dictionary, write_statistics=statistics)
+    pq.write_table(table, path, compression="zstd", use_dictionary=dictionary, write_statistics=statistics)
 
 
 _REPEATING = frozenset({"event_type", "code_scheme", "family", "interface", "institution_code", "institution_name",

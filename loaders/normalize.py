@@ -96,7 +96,8 @@ def _copy(con, name: str, table: pa.Table, sql: str, params: dict, target: str, 
 
 def write_fast_part(parts: dict[str, pa.Table], target: str) -> None:
     """Write what the fast path read into the part folder ``target``, as ``_copy`` does."""
-    columns = {"event": (*EVENT_COLUMNS, "file_index"), "deleted": DELETED_COLUMNS, "delete": DELETE_COLUMNS}
+    columns = {"event": (*EVENT_COLUMNS, "file_index"), "deleted": DELETED_COLUMNS, "duplicate": DELETED_COLUMNS,
+               "delete": DELETE_COLUMNS}
     for kind, table in parts.items():
         if table.num_rows:
             Path(target).mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 //! records are read (whose records are kept out of the events, as the reference path does).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::columns::{Strings, Values};
 use crate::events::{columns, Exported};
@@ -20,7 +20,8 @@ columns! {
 }
 
 columns! {
-    /// Code rows kept out of the events because a known delete names their record (``deleted.parquet``).
+    /// Code rows kept out of the events because a known delete names their record (``deleted.parquet``),
+    /// or because they are a later copy of a record this task already read (``duplicate.parquet``).
     DeletedRows {
         source_record: string, file_index: int32, source_line: int64, record_index: int32, code_position: int32,
     }
@@ -73,18 +74,19 @@ pub struct KnownDelete {
     pub upload_time: Option<i64>,
 }
 
-/// Known deletes by (institution, row key).
+/// Known deletes by row key, then institution.
 #[derive(Debug, Default)]
-pub struct KnownDeletes(pub HashMap<(String, String), Vec<KnownDelete>>);
+pub struct KnownDeletes(pub HashMap<String, HashMap<String, Vec<KnownDelete>>>);
 
 impl KnownDeletes {
+    pub fn add(&mut self, institution: String, record_no: String, delete: KnownDelete) {
+        self.0.entry(record_no).or_default().entry(institution).or_default().push(delete);
+    }
+
     /// Whether a known delete names this record (uploaded no later than the delete).
     pub fn names(&self, record: &Prepared<'_>) -> bool {
-        if self.0.is_empty() {
-            return false;
-        }
-        let key = (record.institution_code.to_string(), record.bchno.to_owned());
-        self.0.get(&key).is_some_and(|found| {
+        let found = self.0.get(record.bchno).and_then(|by_institution| by_institution.get(record.institution_code.as_ref()));
+        found.is_some_and(|found| {
             found.iter().any(|d| {
                 d.families.iter().any(|f| f == record.family)
                     && match (d.upload_time, record.upload_time) {
@@ -99,7 +101,7 @@ impl KnownDeletes {
 impl DeletedRows {
     /// The code rows of a record a known delete names.
     pub fn push_record(&mut self, record: &Prepared<'_>) {
-        let source_record = [record.family, "|", &record.institution_code, "|", record.bchno].concat();
+        let source_record = record.source_record();
         for position in 1..=record.codes.len().max(1) {
             self.source_record.push(Some(&source_record));
             self.file_index.push(Some(record.file));

@@ -54,7 +54,7 @@ impl EventColumns {
     pub fn push_record(&mut self, record: &Prepared<'_>, source_file: &str) {
         let count = record.codes.len();
         let quantity = record.record_quantity / count.max(1) as f64;
-        let source_record = [record.family, "|", &record.institution_code, "|", record.bchno].concat();
+        let source_record = record.source_record();
         for position in 1..=count.max(1) {
             self.push_code(record, position);
             self.event_id.push_joined(&[&source_record, "#", &position.to_string()]);

@@ -4,7 +4,7 @@
 //! reads the record (and writes the reject that names what is wrong).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use crate::field::{first_present, sql_trim, Declined, Fast, Field};
@@ -112,6 +112,13 @@ pub struct Prepared<'r> {
     pub line: i64,
     pub index: i32,
     pub file: i32,
+}
+
+impl Prepared<'_> {
+    /// ``family|institution|fixmedins_bchno``: the record's business key.
+    pub fn source_record(&self) -> String {
+        [self.family, "|", &self.institution_code, "|", self.bchno].concat()
+    }
 }
 
 /// Check a record and work out its event columns, or decline.

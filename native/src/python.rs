@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::rc::Rc;
 
 use pyo3::buffer::PyBuffer;
@@ -22,12 +24,13 @@ use crate::record::{field_index, RawRecord, FIELDS, F_INFNO};
 use crate::table::{RawColumns, TextLists, Texts};
 use crate::timeparse::TimeRules;
 
-/// (name, Arrow kind) of the columns of each output (``event``, ``deleted``, ``delete``), in order.
+/// (name, Arrow kind) of the columns of each output (``event``, ``deleted``, ``duplicate``, ``delete``).
 #[pyfunction]
 pub fn layout() -> HashMap<&'static str, Vec<(&'static str, &'static str)>> {
     HashMap::from([
         ("event", EventColumns::LAYOUT.to_vec()),
         ("deleted", DeletedRows::LAYOUT.to_vec()),
+        ("duplicate", DeletedRows::LAYOUT.to_vec()),
         ("delete", DeleteRequests::LAYOUT.to_vec()),
     ])
 }
@@ -36,6 +39,25 @@ pub fn layout() -> HashMap<&'static str, Vec<(&'static str, &'static str)>> {
 #[pyfunction]
 pub fn fields() -> Vec<&'static str> {
     FIELDS.to_vec()
+}
+
+/// (start, end) of the lines of a buffer that hold any of ``patterns``, each line once, in order.
+#[pyfunction]
+pub fn lines_with(data: PyBuffer<u8>, patterns: Vec<Vec<u8>>) -> Vec<(usize, usize)> {
+    // SAFETY: a contiguous byte buffer, held by ``data`` for the duration of the call.
+    let bytes = unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, data.len_bytes()) };
+    crate::scan::line_spans_with(bytes, &patterns)
+}
+
+/// Whether a sample is UTF-8, allowing a character cut off at its end (as an incremental decoder does).
+#[pyfunction]
+pub fn utf8_prefix(data: PyBuffer<u8>) -> bool {
+    // SAFETY: a contiguous byte buffer, held by ``data`` for the duration of the call.
+    let bytes = unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, data.len_bytes()) };
+    match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        Err(error) => error.error_len().is_none(),
+    }
 }
 
 /// (canonical code, GTIN) of a clean, valid GS1 string, else None (the rules library decides).
@@ -63,7 +85,7 @@ struct PythonRules<'a, 'py> {
     py: Python<'py>,
     split: &'a PyObject,
     parse: &'a PyObject,
-    cache: &'a mut HashMap<String, Rc<ParsedCode>>,
+    cache: &'a mut FxHashMap<String, Rc<ParsedCode>>,
 }
 
 impl CodeRules for PythonRules<'_, '_> {
@@ -92,12 +114,14 @@ pub struct EventBuilder {
     columns: EventColumns,
     requests: DeleteRequests,
     deleted: DeletedRows,
+    duplicates: DeletedRows,
+    seen: FxHashSet<String>,
     known: KnownDeletes,
     split: PyObject,
     parse: PyObject,
     interface: PyObject,
-    cache: HashMap<String, Rc<ParsedCode>>,
-    interfaces: HashMap<String, String>,
+    cache: FxHashMap<String, Rc<ParsedCode>>,
+    interfaces: FxHashMap<String, String>,
 }
 
 #[pymethods]
@@ -112,12 +136,14 @@ impl EventBuilder {
             columns: EventColumns::default(),
             requests: DeleteRequests::default(),
             deleted: DeletedRows::default(),
+            duplicates: DeletedRows::default(),
+            seen: FxHashSet::default(),
             known: KnownDeletes::default(),
             split: item("split")?.unbind(),
             parse: item("parse")?.unbind(),
             interface: item("interface")?.unbind(),
-            cache: HashMap::new(),
-            interfaces: HashMap::new(),
+            cache: FxHashMap::default(),
+            interfaces: FxHashMap::default(),
         })
     }
 
@@ -194,20 +220,24 @@ impl EventBuilder {
     fn set_known_deletes(&mut self, deletes: Vec<(String, String, Vec<String>, Option<i64>)>) {
         self.known.0.clear();
         for (institution, record_no, families, upload_time) in deletes {
-            self.known.0.entry((institution, record_no)).or_default().push(KnownDelete { families, upload_time });
+            self.known.add(institution, record_no, KnownDelete { families, upload_time });
         }
     }
 
-    /// The collected rows by output (``event``, ``deleted``, ``delete``): (columns, row count), each
+    /// The collected rows by output (``event``, ``deleted``, ``duplicate``, ``delete``): (columns, row count), each
     /// column (name, kind, validity or None, [buffers]). The builder starts empty again.
     fn finish(&mut self, py: Python<'_>) -> HashMap<&'static str, (Vec<ExportedPy>, usize)> {
         let events = std::mem::take(&mut self.columns);
         let deleted = std::mem::take(&mut self.deleted);
+        let duplicates = std::mem::take(&mut self.duplicates);
         let requests = std::mem::take(&mut self.requests);
+        self.seen.clear();
         let (event_rows, deleted_rows, request_rows) = (events.rows, deleted.rows, requests.rows);
+        let duplicate_rows = duplicates.rows;
         HashMap::from([
             ("event", (to_python(py, events.export()), event_rows)),
             ("deleted", (to_python(py, deleted.export()), deleted_rows)),
+            ("duplicate", (to_python(py, duplicates.export()), duplicate_rows)),
             ("delete", (to_python(py, requests.export()), request_rows)),
         ])
     }
@@ -298,6 +328,7 @@ impl EventBuilder {
             match item {
                 Ready::Delete(request) => self.requests.push(request, source),
                 Ready::Event(event) if self.known.names(event) => self.deleted.push_record(event),
+                Ready::Event(event) if !self.seen.insert(event.source_record()) => self.duplicates.push_record(event),
                 Ready::Event(event) => self.columns.push_record(event, source),
             }
         }
@@ -319,7 +350,7 @@ fn arrow_trim(text: &str) -> Fast<&str> {
 fn context(config: &Bound<'_, PyDict>) -> PyResult<Context> {
     let get = |key: &str| config.get_item(key)?.ok_or_else(|| PyValueError::new_err(format!("config lacks {key}")));
     let position = |name: &str| field_index(name).ok_or_else(|| PyValueError::new_err(format!("unknown field {name}")));
-    let mut families = HashMap::new();
+    let mut families = FxHashMap::default();
     let declared: HashMap<String, (String, String, Option<String>, Option<String>)> = get("families")?.extract()?;
     for (family, (time, quantity, price, event_type)) in declared {
         let price = price.as_deref().map(position).transpose()?;

@@ -21,6 +21,19 @@ pub fn delete_line_spans(data: &[u8]) -> Vec<(usize, usize)> {
     spans
 }
 
+/// (start, end) of each line holding any of ``patterns``, in order, each line once.
+pub fn line_spans_with(data: &[u8], patterns: &[Vec<u8>]) -> Vec<(usize, usize)> {
+    let mut starts: Vec<usize> = Vec::new();
+    for pattern in patterns.iter().filter(|p| !p.is_empty()) {
+        for hit in memmem::find_iter(data, pattern) {
+            starts.push(memrchr(b'\n', &data[..hit]).map_or(0, |p| p + 1));
+        }
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    starts.into_iter().map(|start| (start, memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p))).collect()
+}
+
 /// Whether the text right before a ``3507`` is ``"infno"\s*:\s*"?``.
 fn names_infno(before: &[u8]) -> bool {
     let space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C);
@@ -44,6 +57,13 @@ fn names_infno(before: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_lines_with_any_pattern_once() {
+        let data = b"a,3507,x\nb,3505\nc,\xc9\xbe\xb3\xfd,3507\n";
+        let spans = line_spans_with(data, &[b"3507".to_vec(), b"\xc9\xbe\xb3\xfd".to_vec()]);
+        assert_eq!(spans, vec![(0, 8), (16, data.len() - 1)]);
+    }
 
     #[test]
     fn finds_delete_lines_only() {
