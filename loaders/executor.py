@@ -9,12 +9,10 @@ returns it, so the parent only holds a few tasks in flight and memory stays flat
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import pyarrow as pa
 from loaders import native, nhsa_json
 from loaders.events_format import write_events
 from loaders.normalize import PartContext, prepare, write_fast_part, write_lines, write_raw
+from loaders.pool import Workers
 from loaders.raw import raw_table
 
 TASK_BYTES = int(os.environ.get("TCW_TASK_MB", "64")) << 20
@@ -79,42 +78,6 @@ class Task:
                          "source_file": pa.array(list(files.values()), pa.string())})
 
 
-@dataclass(frozen=True)
-class Workers:
-    """Worker processes (``pool`` is None when there is one: tasks then run in this process)."""
-
-    pool: ProcessPoolExecutor | None
-    count: int
-
-
-@contextmanager
-def worker_pool(workers: int) -> Iterator[Workers]:
-    """Start ``workers`` processes at once, so their imports overlap whatever the caller does before
-    the first task."""
-    if workers <= 1:
-        yield Workers(None, 1)
-        return
-    # spawn, not fork: the parent holds DuckDB's threads, and a forked copy of them can deadlock
-    context = multiprocessing.get_context("spawn")
-    # workers are single-threaded by design; idle BLAS threads (numpy, imported by pyarrow) would spin
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, mp_context=context)
-    try:
-        for _ in range(workers):
-            pool.submit(_connection)
-        yield Workers(pool, workers)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def map_files(workers: Workers, function: Callable, items: list) -> list:
-    """``function`` over ``items`` on the workers, results in order (small items: many per call)."""
-    if workers.pool is None:
-        return [function(item) for item in items]
-    chunk = max(1, min(64, len(items) // (4 * workers.count) or 1))
-    return list(workers.pool.map(function, items, chunksize=chunk))
-
-
 def run_tasks(tasks: Iterable[Task], workers: Workers, done: Callable[[list[str]], None]) -> None:
     """Run tasks on the workers (in this process when there is no pool), calling ``done`` per result."""
     if workers.pool is None:
@@ -128,11 +91,6 @@ def run_tasks(tasks: Iterable[Task], workers: Workers, done: Callable[[list[str]
             done(pending.popleft().result())
     while pending:
         done(pending.popleft().result())
-
-
-def default_workers() -> int:
-    """One worker per core, at most four."""
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 def run_task(task: Task) -> list[str]:
@@ -268,7 +226,7 @@ def _read_blocks(blocks: tuple[Block, ...]) -> pa.Table:
     return pa.concat_tables(tables)
 
 
-def _start_worker() -> None:
+def start_worker() -> None:
     """A worker process: its DuckDB connection; the objects of its imports are set aside from garbage
     collection, and collections are rarer (a worker makes few, short-lived Python objects)."""
     _connection()

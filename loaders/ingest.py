@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,12 +29,11 @@ from loaders.executor import (
     TableFile,
     Task,
     block_batches,
-    default_workers,
     run_tasks,
     table_batches,
     table_file_batches,
-    worker_pool,
 )
+from loaders.pool import Workers, default_workers, worker_pool
 from loaders.raw import with_file
 from loaders.reference import read_reference, store_reference
 from loaders.survey import survey
@@ -62,12 +62,13 @@ class IngestReport:
 
 
 def ingest(paths: list[str | Path], workspace: Workspace, forced: str | None = None,
-           workers: int | None = None, progress: Callable[[int], None] | None = None) -> IngestReport:
-    """Load ``paths`` (files or folders) into ``workspace``; idempotent."""
+           workers: int | Workers | None = None, progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Load ``paths`` (files or folders) into ``workspace``; idempotent. ``workers``: a number of
+    processes (default one per core), or workers the caller started already."""
     started = time.monotonic()
     # pyarrow imports pandas on first use (half a second): do it while the survey runs on the workers
     threading.Thread(target=_warm_pyarrow, daemon=True).start()
-    with worker_pool(workers or default_workers()) as pool:
+    with _workers(workers) as pool:
         detected, skipped, deletes = survey(collect_files(paths), {Path(p) for p in paths}, forced, pool)
         with workspace.locked():
             run_id, work = workspace.new_run()
@@ -79,6 +80,15 @@ def ingest(paths: list[str | Path], workspace: Workspace, forced: str | None = N
     report.seconds = round(time.monotonic() - started, 3)
     workspace.log_run({"run": run_id, **report.as_dict()})
     return report
+
+
+@contextmanager
+def _workers(workers: int | Workers | None) -> Iterator[Workers]:
+    if isinstance(workers, Workers):
+        yield workers
+        return
+    with worker_pool(workers or default_workers()) as pool:
+        yield pool
 
 
 def _warm_pyarrow() -> None:

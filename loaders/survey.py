@@ -13,7 +13,7 @@ from pathlib import Path
 from loaders import nhsa_json
 from loaders.detect import Detected, detect_format
 from loaders.errors import BadInput
-from loaders.executor import Workers, map_files
+from loaders.pool import Workers, map_files
 from loaders.table import field_positions, scan_table_deletes
 
 #: (institution, fixmedins_bchno, inv_data_type, inf_time) of one 3507 delete found by a scan.

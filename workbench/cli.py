@@ -11,9 +11,12 @@ from pathlib import Path
 
 import click
 
-from loaders.detect import FORMAT_NAMES
 from loaders.errors import BadInput
-from workbench import commands
+from loaders.pool import default_workers, worker_pool
+
+#: ``--format`` choices (``loaders.detect.FORMAT_NAMES``; checked by a test, not imported: the loaders
+#: load DuckDB and pyarrow, which a command should only pay for when it runs).
+FORMAT_NAMES = ("nhsa-json", "table", "events")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +33,10 @@ def cli() -> None:
 @click.option("--workers", type=int, default=None, help="worker processes (default: one per core)")
 def ingest(paths: tuple[str, ...], workspace: str | None, forced: str | None, workers: int | None) -> None:
     """载入进销存上传文件 / load upload files (3501–3507 JSON, CSV/XLSX, events) into the workspace."""
-    commands.ingest_command(list(paths), workspace, forced, workers)
+    with worker_pool(workers or default_workers()) as pool:  # workers start while the loaders load
+        from workbench import commands
+
+        commands.ingest_command(list(paths), workspace, forced, pool)
 
 
 @cli.command()
@@ -41,6 +47,8 @@ def ingest(paths: tuple[str, ...], workspace: str | None, forced: str | None, wo
 @click.option("--format", "fmt", type=click.Choice(["mixed", "json", "csv"]), default="mixed", show_default=True)
 def generate(out: Path, seed: int, scale: str, fmt: str) -> None:
     """生成合成数据 / write a synthetic district with planted cases and truth.csv."""
+    from workbench import commands
+
     commands.generate_command(out, seed, scale, fmt)
 
 
@@ -51,6 +59,8 @@ def generate(out: Path, seed: int, scale: str, fmt: str) -> None:
 @click.option("--scale", default="demo", show_default=True)
 def demo(out: Path, seed: int, scale: str) -> None:
     """演示 / the main job: synthetic data → ingest → summary."""
+    from workbench import commands
+
     commands.demo_command(out, seed, scale)
 
 

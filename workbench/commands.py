@@ -13,7 +13,8 @@ from workbench.progress import progress_bar
 from workbench.report_text import ingest_summary
 
 
-def ingest_command(paths: list[str], workspace: str | None, forced: str | None, workers: int | None) -> None:
+def ingest_command(paths: list[str], workspace: str | None, forced: str | None, workers) -> None:
+    """``workers``: a number of processes, or workers already started (``loaders.pool``)."""
     ws = Workspace(workspace_path(workspace))
     with progress_bar("载入 ingest", unit="part") as advance:
         report = ingest(paths, ws, forced=forced, workers=workers, progress=advance)

@@ -84,3 +84,10 @@ def test_an_empty_file_named_on_the_command_line_is_bad_input(tmp_path):
     (tmp_path / "empty.csv").write_bytes(b"")
     result = tcw("ingest", str(tmp_path / "empty.csv"), "--workspace", str(tmp_path / "ws"))
     assert result.returncode == 2 and "empty" in result.stderr
+
+
+def test_format_choices_are_the_loaders_formats():
+    from loaders.detect import FORMAT_NAMES
+    from workbench import cli
+
+    assert cli.FORMAT_NAMES == FORMAT_NAMES
