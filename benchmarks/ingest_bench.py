@@ -1,10 +1,14 @@
 """Ingest throughput and peak memory for formats A (nhsa-json) and B (CSV), beside the json+pandas baseline.
 
-    python benchmarks/ingest_bench.py [--records 1000000] [--small 250000] [--skip-baseline]
+    python benchmarks/ingest_bench.py [--sizes 250000,1000000,3000000] [--formats json,csv] [--repeat 3]
+                                      [--skip-baseline]
 
 Generates the data with ``tcw generate`` (cached under .bench/), ingests it into a fresh workspace with
-``tcw ingest`` and prints a Markdown table: records read, seconds, records/s, peak RSS of the whole
-process tree, and the ratio to the baseline. Two sizes show whether memory stays flat in file size.
+``tcw ingest`` (``--repeat`` times: the median is reported with the range, as this machine's speed
+varies from run to run) and prints a Markdown table: records read, seconds, records/s, peak RSS of the
+whole process tree, and the ratio to the baseline. Several sizes show whether memory stays flat in file
+size. At the middle size the SQL path alone (``TCW_NATIVE=0``, without the compiled reader) is measured
+too.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import sys
 from pathlib import Path
 
@@ -35,14 +40,20 @@ def dataset(fmt: str, records: int) -> Path:
     return folder
 
 
-def run_ingest(folder: Path) -> tuple[int, float, float]:
+def run_ingest(folder: Path, repeat: int, native: bool = True) -> tuple[int, list[float], float]:
+    """(records read, seconds of each run, highest peak RSS)."""
     workspace = BENCH / "ws"
-    shutil.rmtree(workspace, ignore_errors=True)
-    result = measure([*TCW, "ingest", str(folder / "uploads"), "--workspace", str(workspace)])
-    if result.returncode:
-        sys.exit(result.stdout)
-    read = int(re.search(r"读取 read ([\d,]+)", result.stdout).group(1).replace(",", ""))
-    return read, result.seconds, result.peak_rss_mib
+    env = os.environ | ({} if native else {"TCW_NATIVE": "0"})
+    seconds, peak, read = [], 0.0, 0
+    for _ in range(repeat):
+        shutil.rmtree(workspace, ignore_errors=True)
+        result = measure([*TCW, "ingest", str(folder / "uploads"), "--workspace", str(workspace)], env=env)
+        if result.returncode:
+            sys.exit(result.stdout)
+        read = int(re.search(r"读取 read ([\d,]+)", result.stdout).group(1).replace(",", ""))
+        seconds.append(result.seconds)
+        peak = max(peak, result.peak_rss_mib)
+    return read, seconds, peak
 
 
 def run_baseline(fmt: str, folder: Path) -> tuple[float, float]:
@@ -55,23 +66,32 @@ def run_baseline(fmt: str, folder: Path) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=250_000)
+    parser.add_argument("--sizes", default="250000,1000000,3000000", help="record counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--formats", default="json,csv")
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print("| format | records read | tcw s | tcw records/s | tcw peak RSS MiB | baseline s | baseline records/s "
-          "| baseline peak RSS MiB | speed ratio |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for fmt in ("json", "csv"):
-        for records in (args.small, args.records):
+    print("| format | path | records read | tcw s (median, range) | tcw records/s | tcw peak RSS MiB | baseline s "
+          "| baseline records/s | baseline peak RSS MiB | speed ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for fmt in args.formats.split(","):
+        for records in sizes:
             folder = dataset(fmt, records)
-            read, seconds, rss = run_ingest(folder)
-            base = ("—", "—", "—", "—")
+            runs = [("compiled", True)] + ([("SQL only", False)] if records == sizes[len(sizes) // 2] else [])
+            base = ("—", "—", "—")
             if not args.skip_baseline:
                 b_seconds, b_rss = run_baseline(fmt, folder)
-                base = (f"{b_seconds:.1f}", f"{read / b_seconds:,.0f}", f"{b_rss:,.0f}", f"{b_seconds / seconds:.1f}×")
-            print(f"| {fmt} | {read:,} | {seconds:.1f} | {read / seconds:,.0f} | {rss:,.0f} | " + " | ".join(base) + " |")
+            for label, native in runs:
+                read, seconds, rss = run_ingest(folder, args.repeat if native else 1, native)
+                middle = statistics.median(seconds)
+                if not args.skip_baseline:
+                    base = (f"{b_seconds:.1f}", f"{read / b_seconds:,.0f}", f"{b_rss:,.0f}")
+                ratio = f"{b_seconds / middle:.1f}×" if not args.skip_baseline else "—"
+                spread = f"{middle:.1f} ({min(seconds):.1f}–{max(seconds):.1f})" if len(seconds) > 1 else f"{middle:.1f}"
+                print(f"| {fmt} | {label} | {read:,} | {spread} | {read / middle:,.0f} | {rss:,.0f} | "
+                      + " | ".join(base) + f" | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 A task is large enough that planning the normalisation query (tens of milliseconds) is paid rarely:
 format-A files are cut into byte blocks of whole lines and small files share a task; small tables are
-concatenated. Every task writes its rows to a part folder (``event|reject|delete.parquet``) and
-returns it, so the parent only holds a few tasks in flight and memory stays flat in the input's size.
+concatenated. The compiled reader (``loaders/native.py``) reads a task first when it is built; what it
+declines goes through the SQL normalisation into a second part folder (``<target>-rest``). Every task
+writes its rows to part folders (``event|reject|delete|deleted|duplicate.parquet``) and returns them, so
+the parent only holds a few tasks in flight and memory stays flat in the input's size.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ mod csv;
 mod deletes;
 mod events;
 mod field;
+mod gb18030;
 mod gs1;
 mod json;
 mod normalize;
@@ -29,5 +30,6 @@ fn tcw_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(python::split_plain, module)?)?;
     module.add_function(wrap_pyfunction!(python::utf8_prefix, module)?)?;
     module.add_function(wrap_pyfunction!(python::lines_with, module)?)?;
+    module.add_function(wrap_pyfunction!(python::gb18030_to_utf8, module)?)?;
     Ok(())
 }

@@ -175,3 +175,19 @@ def test_compiled_cell_splitting_agrees_with_the_rules_library(cell):
         assert found == split_code_cell(cell)
     elif cell.isascii():
         assert "(" in cell, f"an ASCII cell was left to the library: {cell!r}"
+
+
+@needs_native
+def test_compiled_gb18030_decoding_is_the_codecs_own():
+    table = native.gb18030_table()
+    pairs = [bytes((lead, trail)) for lead in range(0x80, 0x100) for trail in range(0x30, 0x100)]
+    decoded = 0
+    for pair in pairs:
+        found = native.tcw_native.gb18030_to_utf8(pair, table)
+        if found is not None:
+            decoded += 1
+            assert found == pair.decode("gb18030").encode("utf-8"), pair
+    assert decoded > 20_000
+    text = "江津区几江门诊部,奥美拉唑肠溶胶囊 20mg*14粒,张三\n"
+    assert native.tcw_native.gb18030_to_utf8(text.encode("gb18030"), table) == text.encode("utf-8")
+    assert native.tcw_native.gb18030_to_utf8("𠀀".encode("gb18030"), table) is None  # four bytes: the codec's
