@@ -40,6 +40,19 @@ def ingest(paths: tuple[str, ...], workspace: str | None, forced: str | None, wo
 
 
 @cli.command()
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+@click.option("--rule", "rule_ids", multiple=True, help="规则 rule id (repeatable; default: every rule)")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="override a rule parameter (repeatable)")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("leads.csv"), show_default=True,
+              help="leads file: .csv, .parquet or .json")
+def screen(workspace: str | None, rule_ids: tuple[str, ...], params: tuple[str, ...], out: Path) -> None:
+    """筛查线索 / run the screening rules over the workspace's events and write the leads."""
+    from workbench import commands
+
+    commands.screen_command(workspace, list(rule_ids), commands.parse_params(params), out)
+
+
+@cli.command()
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
 @click.option("--seed", default=7, show_default=True, help="random seed (same seed, same files)")
 @click.option("--scale", default="demo", show_default=True,

@@ -10,7 +10,7 @@ from loaders.errors import BadInput
 from loaders.ingest import ingest
 from loaders.workspace import Workspace, workspace_path
 from workbench.progress import progress_bar
-from workbench.report_text import ingest_summary
+from workbench.report_text import ingest_summary, leads_summary
 
 
 def ingest_command(paths: list[str], workspace: str | None, forced: str | None, workers) -> None:
@@ -22,6 +22,28 @@ def ingest_command(paths: list[str], workspace: str | None, forced: str | None, 
     for path, reason in report.skipped.items():
         click.echo(f"跳过 skipped {path}: {reason}")
     click.echo(f"用时 {report.seconds:.1f} s；工作区 workspace {ws.root}")
+
+
+def screen_command(workspace: str | None, rule_ids: list[str], params: dict[str, str], out: Path) -> None:
+    from workbench.screens.leads import write_leads
+    from workbench.screens.run import screen
+
+    ws = Workspace(workspace_path(workspace))
+    leads = screen(ws, rule_ids or None, params)
+    write_leads(leads, out)
+    click.echo(leads_summary(leads))
+    click.echo(f"线索 leads: {leads.num_rows} → {out}")
+
+
+def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs as a dict; anything else is bad input."""
+    parsed = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise BadInput(f"参数应写成 名称=值 / --param must be NAME=VALUE, got {pair!r}", hint="e.g. --param min_sales=4")
+        parsed[name.strip()] = value.strip()
+    return parsed
 
 
 def generate_command(out: Path, seed: int, scale: str, fmt: str) -> None:

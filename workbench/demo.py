@@ -14,26 +14,32 @@ from pathlib import Path
 from loaders.ingest import ingest
 from loaders.workspace import Workspace
 from workbench.progress import progress_bar
-from workbench.report_text import ingest_summary
+from workbench.report_text import ingest_summary, leads_summary
 
 MARKER = ".tcw-demo"
 
 
 def run_demo(out: Path, seed: int = 7, scale: str | int = "demo", echo: Callable[[str], None] = print) -> dict:
-    """Generate, ingest and summarise; returns the ingest report as a dict."""
+    """Generate, ingest, screen and summarise; returns the ingest report (and the lead count) as a dict."""
+    from workbench.screens.leads import write_leads
+    from workbench.screens.run import screen
     from workbench.synth import generate
 
     data, ws = _fresh_folders(out)
-    echo(f"1/2 生成合成数据 generating a synthetic district (seed {seed}, scale {scale}) → {data}")
+    echo(f"1/3 生成合成数据 generating a synthetic district (seed {seed}, scale {scale}) → {data}")
     with progress_bar("生成 generate", unit="rec") as advance:
         summary = generate(data, seed=seed, scale=scale, fmt="mixed", progress=advance)
     echo(f"    {summary.get('records_total', '?')} 条上传记录 upload records; 预设案例 planted: {_planted(data)}")
-    echo(f"2/2 载入 ingesting into {ws.root}")
+    echo(f"2/3 载入 ingesting into {ws.root}")
     with progress_bar("载入 ingest", unit="part") as advance:
         report = ingest([data / "uploads", data / "reference"], ws, progress=advance)
     echo(ingest_summary(report.counts, rejects_hint=str(ws.root / "rejects")))
-    echo(f"完成 done in {report.seconds:.1f} s. 事件 events: {ws.events_glob}  答案 truth: {data / 'truth.csv'}")
-    return report.as_dict()
+    echo(f"3/3 筛查 screening → {out / 'leads.csv'}")
+    leads = screen(ws)
+    write_leads(leads, out / "leads.csv")
+    echo(leads_summary(leads))
+    echo(f"完成 done. 事件 events: {ws.events_glob}  线索 leads: {out / 'leads.csv'}  答案 truth: {data / 'truth.csv'}")
+    return report.as_dict() | {"leads": leads.num_rows}
 
 
 def _fresh_folders(out: Path) -> tuple[Path, Workspace]:

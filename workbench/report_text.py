@@ -40,3 +40,23 @@ def ingest_summary(counts: RunCounts, rejects_hint: str = "") -> str:
 
 def _join(tally: dict[str, int], names: dict[str, str]) -> str:
     return ", ".join(f"{names.get(key, key)} {key} {value:,}" for key, value in tally.items())
+
+
+def leads_summary(leads, top: int = 3) -> str:
+    """Leads per scenario and the strongest ``top`` of each, one line each.
+
+    >>> import pyarrow as pa
+    >>> leads_summary(pa.table({"scenario": ["reflux"], "explanation_zh": ["x"], "score": [0.9]}))
+    '回流 reflux: 1\n  0.90 x'
+    """
+    rows = leads.select(["scenario", "explanation_zh", "score"]).to_pylist()
+    lines = []
+    for scenario in dict.fromkeys(row["scenario"] for row in rows):
+        mine = [row for row in rows if row["scenario"] == scenario]
+        lines.append(f"{SCENARIO_NAMES.get(scenario, scenario)} {scenario}: {len(mine)}")
+        lines.extend(f"  {row['score']:.2f} {row['explanation_zh']}" for row in mine[:top])
+    return "\n".join(lines) if lines else "无线索 no leads"
+
+
+SCENARIO_NAMES = {"substitution": "串换", "reflux": "回流", "phantom_sale": "空刷", "counterfeit": "假药",
+                  "collection_gap": "采集不规范"}

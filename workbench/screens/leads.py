@@ -1,0 +1,96 @@
+"""Leads (contract §3): one row per suspicious finding, with a stable id, the parameters it was found
+with and a sentence in Chinese and English; written as CSV, Parquet or JSON by the file's extension.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from loaders.errors import BadInput
+from workbench.screens.rules import Rule
+
+KEY = ("trace_code", "institution_code", "institutions", "med_list_codg", "first_time", "last_time", "event_count",
+       "amount")
+SCHEMA = pa.schema([
+    ("lead_id", pa.string()), ("scenario", pa.string()), ("rule_id", pa.string()), ("score", pa.float64()),
+    ("trace_code", pa.string()), ("institution_code", pa.string()), ("institutions", pa.string()),
+    ("med_list_codg", pa.string()), ("first_time", pa.timestamp("us")), ("last_time", pa.timestamp("us")),
+    ("event_count", pa.int64()), ("amount", pa.float64()), ("params", pa.string()),
+    ("explanation_zh", pa.string()), ("explanation_en", pa.string()), ("details", pa.string()),
+])  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def leads_of(rule: Rule, params: dict, found: pa.Table) -> list[dict]:
+    """The leads of one rule from the rows its SQL returned."""
+    params_json = json.dumps(params, sort_keys=True)
+    leads = []
+    for row in found.to_pylist():
+        values = {name: row.get(name) for name in KEY}
+        details = {k: v for k, v in row.items() if k not in KEY and k != "score"}
+        identity = json.dumps([rule.id, params_json, values["trace_code"], values["institution_code"],
+                               values["institutions"], values["med_list_codg"]], ensure_ascii=False)
+        zh, en = explain(rule, row)
+        leads.append({"lead_id": f"{rule.id[:3].upper()}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}",
+                      "scenario": rule.scenario, "rule_id": rule.id, "score": round(float(row["score"]), 6),
+                      **values, "amount": round(float(values["amount"] or 0), 2), "params": params_json,
+                      "explanation_zh": zh, "explanation_en": en,
+                      "details": json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)})
+    return leads
+
+
+def explain(rule: Rule, row: dict) -> tuple[str, str]:
+    """The rule's sentence in Chinese and English, with the fragments whose column has a value."""
+    values = {k: (0 if v is None and isinstance(k, str) and k in ("amount",) else v) for k, v in row.items()}
+    sentences = []
+    for language, template in (("zh", rule.explanation_zh), ("en", rule.explanation_en)):
+        text = template.format(**values)
+        for column, fragment in rule.fragments.items():
+            if values.get(column) not in (None, ""):
+                text += fragment[language].format(**values)
+        sentences.append(text)
+    return sentences[0], sentences[1]
+
+
+def leads_table(leads: list[dict]) -> pa.Table:
+    """All leads, the strongest first (ties by id, so the order is stable)."""
+    ordered = sorted(leads, key=lambda lead: (-lead["score"], lead["lead_id"]))
+    return pa.Table.from_pylist(ordered, schema=SCHEMA)
+
+
+def write_leads(table: pa.Table, path: Path) -> None:
+    """Write leads by the file's extension: ``.csv`` (UTF-8 with BOM, for Excel; cells that a spreadsheet
+    would run as a formula are quoted with ``'``), ``.parquet`` or ``.json`` (a list of objects)."""
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        pq.write_table(table, path, compression="zstd")
+    elif suffix == ".json":
+        rows = [{k: v.isoformat(sep=" ") if isinstance(v, datetime) else v for k, v in row.items()}
+                for row in table.to_pylist()]
+        path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    elif suffix == ".csv":
+        with open(path, "wb") as handle:
+            handle.write(b"\xef\xbb\xbf")
+            pacsv.write_csv(_spreadsheet_safe(table), handle)
+    else:
+        raise BadInput(f"不支持的线索文件格式 / unsupported leads file {path.name}", path=str(path),
+                       hint="use .csv, .parquet or .json")
+
+
+def _spreadsheet_safe(table: pa.Table) -> pa.Table:
+    """Text cells starting like a formula get a leading ``'`` (formula injection)."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type):
+            values = [f"'{v}" if v and v.startswith(_FORMULA_START) else v for v in column.to_pylist()]
+            column = pa.array(values, pa.string())
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)

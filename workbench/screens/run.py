@@ -1,0 +1,30 @@
+"""``screen``: run the chosen rules on a workspace's events with one engine and collect the leads.
+
+Same data and parameters give the same leads with the same ids, in the same order.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from loaders.workspace import Workspace
+from workbench.screens.engines import engine
+from workbench.screens.leads import leads_of, leads_table
+from workbench.screens.rules import chosen
+
+
+def screen(ws: Workspace, rule_ids: list[str] | None = None, overrides: dict[str, str] | None = None,
+           engine_name: str = "duckdb") -> pa.Table:
+    """Leads of the rules (all when none are named), parameters overridden by name."""
+    overrides = overrides or {}
+    rules = chosen(rule_ids, overrides)
+    runner = engine(engine_name, ws)
+    try:
+        leads = []
+        for rule in rules:
+            params = rule.resolve(overrides)
+            found = runner.run(rule.sql, {name: params[name] for name in rule.placeholders()})
+            leads.extend(leads_of(rule, params, found))
+    finally:
+        runner.close()
+    return leads_table(leads)
