@@ -46,8 +46,9 @@ def leads_summary(leads, top: int = 3) -> str:
     """Leads per scenario and the strongest ``top`` of each, one line each.
 
     >>> import pyarrow as pa
-    >>> leads_summary(pa.table({"scenario": ["reflux"], "explanation_zh": ["x"], "score": [0.9]}))
-    '回流 reflux: 1\n  0.90 x'
+    >>> print(leads_summary(pa.table({"scenario": ["reflux"], "explanation_zh": ["x"], "score": [0.9]})))
+    回流 reflux: 1
+      0.90 x
     """
     rows = leads.select(["scenario", "explanation_zh", "score"]).to_pylist()
     lines = []
