@@ -14,6 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from loaders.errors import BadInput
+from workbench.screens.privacy import PERSONAL, pseudonym
 from workbench.screens.rules import Rule
 
 KEY = ("trace_code", "institution_code", "institutions", "med_list_codg", "first_time", "last_time", "event_count",
@@ -28,11 +29,12 @@ SCHEMA = pa.schema([
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def leads_of(rule: Rule, params: dict, found: pa.Table) -> list[dict]:
-    """The leads of one rule from the rows its SQL returned."""
+def leads_of(rule: Rule, params: dict, found: pa.Table, key: bytes) -> list[dict]:
+    """The leads of one rule from the rows its SQL returned; persons under pseudonyms made with ``key``."""
     params_json = json.dumps(params, sort_keys=True)
     leads = []
     for row in found.to_pylist():
+        row = {k: pseudonym(v, key) if k in PERSONAL and v else v for k, v in row.items()}
         values = {name: row.get(name) for name in KEY}
         details = {k: v for k, v in row.items() if k not in KEY and k != "score"}
         identity = json.dumps([rule.id, params_json, values["trace_code"], values["institution_code"],

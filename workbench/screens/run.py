@@ -10,6 +10,7 @@ import pyarrow as pa
 from loaders.workspace import Workspace
 from workbench.screens.engines import engine
 from workbench.screens.leads import leads_of, leads_table
+from workbench.screens.privacy import workspace_key
 from workbench.screens.rules import chosen
 
 
@@ -19,12 +20,13 @@ def screen(ws: Workspace, rule_ids: list[str] | None = None, overrides: dict[str
     overrides = overrides or {}
     rules = chosen(rule_ids, overrides)
     runner = engine(engine_name, ws)
+    key = workspace_key(ws.root)
     try:
         leads = []
         for rule in rules:
             params = rule.resolve(overrides)
             found = runner.run(rule.sql, {name: params[name] for name in rule.placeholders()})
-            leads.extend(leads_of(rule, params, found))
+            leads.extend(leads_of(rule, params, found, key))
     finally:
         runner.close()
     return leads_table(leads)
