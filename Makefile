@@ -14,7 +14,7 @@ setup: $(VENV)/.installed $(VENV)/.native
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,spark]'
 	touch $@
 
 # Without cargo the loaders still work (all records go through the SQL path), only slower.

@@ -73,3 +73,10 @@ def load(workspace: Workspace):
         return ingest(list(paths), workspace, **options)
 
     return _load
+
+
+@pytest.fixture(params=["duckdb", "spark"])
+def engine(request, monkeypatch) -> str:
+    """Run a screening test on each engine (``TCW_SCREEN_ENGINE``); Spark must be there, not skipped."""
+    monkeypatch.setenv("TCW_SCREEN_ENGINE", request.param)
+    return request.param

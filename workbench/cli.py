@@ -45,11 +45,14 @@ def ingest(paths: tuple[str, ...], workspace: str | None, forced: str | None, wo
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="override a rule parameter (repeatable)")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("leads.csv"), show_default=True,
               help="leads file: .csv, .parquet or .json")
-def screen(workspace: str | None, rule_ids: tuple[str, ...], params: tuple[str, ...], out: Path) -> None:
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None,
+              help="engine (default duckdb, or $TCW_SCREEN_ENGINE)")
+def screen(workspace: str | None, rule_ids: tuple[str, ...], params: tuple[str, ...], out: Path,
+           engine: str | None) -> None:
     """筛查线索 / run the screening rules over the workspace's events and write the leads."""
     from workbench import commands
 
-    commands.screen_command(workspace, list(rule_ids), commands.parse_params(params), out)
+    commands.screen_command(workspace, list(rule_ids), commands.parse_params(params), out, engine)
 
 
 @cli.command()

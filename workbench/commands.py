@@ -24,12 +24,13 @@ def ingest_command(paths: list[str], workspace: str | None, forced: str | None, 
     click.echo(f"用时 {report.seconds:.1f} s；工作区 workspace {ws.root}")
 
 
-def screen_command(workspace: str | None, rule_ids: list[str], params: dict[str, str], out: Path) -> None:
+def screen_command(workspace: str | None, rule_ids: list[str], params: dict[str, str], out: Path,
+                   engine: str | None = None) -> None:
     from workbench.screens.leads import write_leads
     from workbench.screens.run import screen
 
     ws = Workspace(workspace_path(workspace))
-    leads = screen(ws, rule_ids or None, params)
+    leads = screen(ws, rule_ids or None, params, engine)
     write_leads(leads, out)
     click.echo(leads_summary(leads))
     click.echo(f"线索 leads: {leads.num_rows} → {out}")

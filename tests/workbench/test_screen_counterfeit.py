@@ -8,6 +8,8 @@ from loaders.workspace import Workspace
 from tests.workbench.events_builder import event, write
 from workbench.screens.run import screen
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 CODE = "81234560000000000012"
 CHONGQING, CHENGDU = ("P50010100001", "500101"), ("P51010400002", "510104")
 

@@ -9,6 +9,8 @@ from loaders.workspace import Workspace
 from tests.workbench.events_builder import PHARMACY, event, write
 from workbench.screens.run import screen
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 PRODUCT = "XA01ABD075A002010100483"
 
 

@@ -9,6 +9,8 @@ from loaders.workspace import Workspace
 from tests.workbench.events_builder import event, write
 from workbench.screens.run import screen
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 CODE = "81234560000000000012"
 HOSPITAL, PHARMACY = "H50011600001", "P50011600002"
 

@@ -11,6 +11,8 @@ from loaders.workspace import Workspace
 from tests.workbench.events_builder import PHARMACY, event, write
 from workbench.screens.run import screen
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 CODE = "81234560000000000012"
 
 

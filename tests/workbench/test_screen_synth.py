@@ -82,3 +82,8 @@ def test_the_screen_command_writes_leads_and_rejects_bad_parameters(district, tm
     assert len(json.loads((tmp_path / "l.json").read_text(encoding="utf-8"))) == len(leads)
     bad = subprocess.run([*command, "--param", "min_sales=many"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "min_sales" in bad.stderr
+
+
+def test_spark_gives_the_same_leads(district):
+    ws, _, leads = district
+    assert screen(ws, engine_name="spark").to_pylist() == leads

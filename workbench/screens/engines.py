@@ -3,7 +3,7 @@ adapter sees the same views (``events`` and the reference tables) and binds the 
 differences live here and nowhere else.
 
 >>> sorted(ENGINES)
-['duckdb']
+['duckdb', 'spark']
 """
 
 from __future__ import annotations
@@ -42,7 +42,61 @@ class DuckDBEngine:
         self.con.close()
 
 
-ENGINES = {"duckdb": DuckDBEngine}
+class SparkEngine:
+    """Spark (PySpark, local mode here; a cluster for data that outgrows one machine). The rules' SQL is
+    translated from the DuckDB dialect by sqlglot; parameters stay bound (``:name`` markers)."""
+
+    name = "spark"
+
+    def __init__(self, ws: Workspace) -> None:
+        files = ws.event_files()
+        if not files:
+            raise BadInput("工作区没有事件 / the workspace has no events", path=str(ws.root),
+                           hint="run tcw ingest first")
+        self.spark = spark_session()
+        self.spark.read.parquet(*files).createOrReplaceTempView("events")
+        for name, table in reference_tables(ws).items():
+            self.spark.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema)).createOrReplaceTempView(name)
+
+    def run(self, sql: str, params: dict) -> pa.Table:
+        """The rows of one rule's SQL (translated) with its parameters bound, timestamps without zone."""
+        found = self.spark.sql(_spark_sql(sql), args=params).toArrow()
+        columns = [column.cast(pa.timestamp("us")) if pa.types.is_timestamp(column.type) else column
+                   for column in found.columns]
+        return pa.Table.from_arrays(columns, names=found.column_names)
+
+    def close(self) -> None:
+        for name in ("events", "products", "product_prefixes", "institutions"):
+            self.spark.catalog.dropTempView(name)
+
+
+def spark_session():
+    """One local Spark session per process (UTC, no web UI, few shuffle partitions: this is one machine)."""
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master(os.environ.get("TCW_SPARK_MASTER", "local[2]")).appName("tcw-screens")
+            .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "4").config("spark.driver.memory", "2g")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _spark_sql(sql: str) -> str:
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+def _spark_schema(schema: pa.Schema):
+    from pyspark.sql import types
+
+    kinds = {pa.string(): types.StringType(), pa.float64(): types.DoubleType(), pa.bool_(): types.BooleanType()}
+    return types.StructType([types.StructField(f.name, kinds[f.type], True) for f in schema])
+
+
+ENGINES = {"duckdb": DuckDBEngine, "spark": SparkEngine}
 
 
 def engine(name: str, ws: Workspace):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -34,7 +35,7 @@ def leads_of(rule: Rule, params: dict, found: pa.Table, key: bytes) -> list[dict
     params_json = json.dumps(params, sort_keys=True)
     leads = []
     for row in found.to_pylist():
-        row = {k: pseudonym(v, key) if k in PERSONAL and v else v for k, v in row.items()}
+        row = {k: pseudonym(v, key) if k in PERSONAL and v else _plain(v) for k, v in row.items()}
         values = {name: row.get(name) for name in KEY}
         details = {k: v for k, v in row.items() if k not in KEY and k != "score"}
         identity = json.dumps([rule.id, params_json, values["trace_code"], values["institution_code"],
@@ -46,6 +47,17 @@ def leads_of(rule: Rule, params: dict, found: pa.Table, key: bytes) -> list[dict
                       "explanation_zh": zh, "explanation_en": en,
                       "details": json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)})
     return leads
+
+
+def _plain(value):
+    """Numbers as every engine gives them: DuckDB sums integers as 128-bit decimals without a fraction
+    (→ int), Spark computes with fractional decimals where DuckDB uses doubles (→ float), and engines add
+    floats in different orders (→ rounded to 9 decimals)."""
+    if isinstance(value, Decimal):
+        return int(value) if value.as_tuple().exponent >= 0 else round(float(value), 9)
+    if isinstance(value, float):
+        return round(value, 9)
+    return value
 
 
 def explain(rule: Rule, row: dict) -> tuple[str, str]:

@@ -5,6 +5,8 @@ Same data and parameters give the same leads with the same ids, in the same orde
 
 from __future__ import annotations
 
+import os
+
 import pyarrow as pa
 
 from loaders.workspace import Workspace
@@ -15,9 +17,11 @@ from workbench.screens.rules import chosen
 
 
 def screen(ws: Workspace, rule_ids: list[str] | None = None, overrides: dict[str, str] | None = None,
-           engine_name: str = "duckdb") -> pa.Table:
-    """Leads of the rules (all when none are named), parameters overridden by name."""
+           engine_name: str | None = None) -> pa.Table:
+    """Leads of the rules (all when none are named), parameters overridden by name; ``engine_name``
+    ``duckdb`` (default, or ``$TCW_SCREEN_ENGINE``) or ``spark``."""
     overrides = overrides or {}
+    engine_name = engine_name or os.environ.get("TCW_SCREEN_ENGINE", "duckdb")
     rules = chosen(rule_ids, overrides)
     runner = engine(engine_name, ws)
     key = workspace_key(ws.root)
