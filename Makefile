@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench bench-screens clean
 
 # Rust (cargo) builds the loaders' compiled fast path; rustup puts it in ~/.cargo/bin
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -35,6 +35,9 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python benchmarks/ingest_bench.py
+
+bench-screens: setup
+	$(BIN)/python benchmarks/screen_bench.py
 
 clean:
 	rm -rf $(VENV) tcw-demo tcw-workspace .bench native/target

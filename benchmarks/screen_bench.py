@@ -1,0 +1,79 @@
+"""Screening speed and memory on ≥ 10 M generated events: every rule on DuckDB (median of ``--repeat``
+runs), the same rules in plain pandas (``baseline_screens.py``) and on Spark local; the Spark leads must
+equal DuckDB's.
+
+    python benchmarks/screen_bench.py [--records 6700000] [--repeat 3] [--skip-spark]
+
+Data: ``tcw generate --format json --seed 11`` and ``tcw ingest``, cached under ``.bench/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+from measure import measure
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / ".bench"
+TCW = [sys.executable, "-m", "workbench.cli"]
+
+
+def workspace(records: int) -> Path:
+    """A workspace holding the generated events (made once)."""
+    data, ws = BENCH / f"json-{records}", BENCH / f"screen-ws-{records}"
+    if not (data / "summary.json").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        _check(measure([*TCW, "generate", "--out", str(data), "--scale", str(records), "--format", "json",
+                        "--seed", "11"]))
+    if not (ws / "events").exists():
+        _check(measure([*TCW, "ingest", str(data / "uploads"), str(data / "reference"), "--workspace", str(ws)]))
+    return ws
+
+
+def _check(result):
+    if result.returncode:
+        sys.exit(result.stdout)
+    return result
+
+
+def screen(ws: Path, engine: str, out: Path):
+    return _check(measure([*TCW, "screen", "--workspace", str(ws), "--engine", engine, "--out", str(out)]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=6_700_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-spark", action="store_true")
+    args = parser.parse_args()
+    ws = workspace(args.records)
+    events = duckdb.sql("SELECT count(*) FROM read_parquet($p)", params={"p": str(ws / "events" / "*.parquet")}
+                        ).fetchall()[0][0]
+    print(f"machine: {os.cpu_count()} cores; {events:,} events")
+    print("| engine | seconds (median, range) | events/s | peak RSS MiB | leads | ratio to pandas |")
+    print("|---|---|---|---|---|---|")
+    runs = [screen(ws, "duckdb", BENCH / "leads-duckdb.parquet") for _ in range(args.repeat)]
+    baseline = _check(measure([sys.executable, str(ROOT / "benchmarks" / "baseline_screens.py"), str(ws)]))
+    seconds = [run.seconds for run in runs]
+    middle = statistics.median(seconds)
+    leads = pq.read_table(BENCH / "leads-duckdb.parquet")
+    print(f"| DuckDB | {middle:.1f} ({min(seconds):.1f}–{max(seconds):.1f}) | {events / middle:,.0f} | "
+          f"{max(run.peak_rss_mib for run in runs):,.0f} | {leads.num_rows} | {baseline.seconds / middle:.1f}× |")
+    print(f"| pandas baseline | {baseline.seconds:.1f} | {events / baseline.seconds:,.0f} | "
+          f"{baseline.peak_rss_mib:,.0f} | {sum(int(line.split()[1]) for line in baseline.stdout.split(chr(10)) if line.strip())} | 1.0× |")
+    if not args.skip_spark:
+        spark = screen(ws, "spark", BENCH / "leads-spark.parquet")
+        same = pq.read_table(BENCH / "leads-spark.parquet").equals(leads)
+        print(f"| Spark local[2] | {spark.seconds:.1f} | {events / spark.seconds:,.0f} | {spark.peak_rss_mib:,.0f} | "
+              f"{'identical' if same else 'DIFFERENT'} | {baseline.seconds / spark.seconds:.1f}× |")
+
+
+if __name__ == "__main__":
+    main()
