@@ -44,24 +44,21 @@ pub fn fields() -> Vec<&'static str> {
 /// (start, end) of the lines of a buffer that hold any of ``patterns``, each line once, in order.
 #[pyfunction]
 pub fn lines_with(data: PyBuffer<u8>, patterns: Vec<Vec<u8>>) -> Vec<(usize, usize)> {
-    // SAFETY: a contiguous byte buffer, held by ``data`` for the duration of the call.
-    let bytes = unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, data.len_bytes()) };
+    let bytes = contiguous(&data);
     crate::scan::line_spans_with(bytes, &patterns)
 }
 
 /// GB18030 bytes as UTF-8 by the codec's two-byte ``table``; None when the codec must decode them.
 #[pyfunction]
 pub fn gb18030_to_utf8(py: Python<'_>, data: PyBuffer<u8>, table: &[u8]) -> Option<Py<PyBytes>> {
-    // SAFETY: a contiguous byte buffer, held by ``data`` for the duration of the call.
-    let bytes = unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, data.len_bytes()) };
+    let bytes = contiguous(&data);
     crate::gb18030::to_utf8(bytes, table).map(|text| PyBytes::new(py, &text).unbind())
 }
 
 /// Whether a sample is UTF-8, allowing a character cut off at its end (as an incremental decoder does).
 #[pyfunction]
 pub fn utf8_prefix(data: PyBuffer<u8>) -> bool {
-    // SAFETY: a contiguous byte buffer, held by ``data`` for the duration of the call.
-    let bytes = unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, data.len_bytes()) };
+    let bytes = contiguous(&data);
     match std::str::from_utf8(bytes) {
         Ok(_) => true,
         Err(error) => error.error_len().is_none(),
@@ -83,9 +80,14 @@ pub fn split_plain(cell: &str) -> Option<Vec<String>> {
 /// (start, end) of the lines of a format-A buffer (bytes or mmap) whose ``infno`` is a 3507.
 #[pyfunction]
 pub fn delete_lines(data: PyBuffer<u8>) -> Vec<(usize, usize)> {
-    // SAFETY: a contiguous byte buffer, held by ``data`` for the duration of the call.
-    let bytes = unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, data.len_bytes()) };
+    let bytes = contiguous(&data);
     crate::scan::delete_line_spans(bytes)
+}
+
+/// The bytes of a buffer argument (bytes, mmap), valid while the buffer is held.
+fn contiguous(data: &PyBuffer<u8>) -> &[u8] {
+    // SAFETY: a contiguous byte buffer, held by ``data`` for as long as the slice is used.
+    unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, data.len_bytes()) }
 }
 
 /// The trace-code rules of the project's Python library, called for what the fast path leaves to it.

@@ -25,9 +25,6 @@ class DuckDBEngine:
 
     def __init__(self, ws: Workspace) -> None:
         files = ws.event_files()
-        if not files:
-            raise BadInput("工作区没有事件 / the workspace has no events", path=str(ws.root),
-                           hint="run tcw ingest first")
         limit = os.environ.get("TCW_SCREEN_MEMORY_LIMIT", "3GB")
         self.con = duckdb.connect(config={"memory_limit": limit})
         self.con.read_parquet(files).create_view("events")
@@ -50,9 +47,6 @@ class SparkEngine:
 
     def __init__(self, ws: Workspace) -> None:
         files = ws.event_files()
-        if not files:
-            raise BadInput("工作区没有事件 / the workspace has no events", path=str(ws.root),
-                           hint="run tcw ingest first")
         self.spark = spark_session()
         self.spark.read.parquet(*files).createOrReplaceTempView("events")
         for name, table in reference_tables(ws).items():
@@ -100,7 +94,9 @@ ENGINES = {"duckdb": DuckDBEngine, "spark": SparkEngine}
 
 
 def engine(name: str, ws: Workspace):
-    """An engine by name."""
+    """An engine by name, over a workspace that has events."""
     if name not in ENGINES:
         raise BadInput(f"未知引擎 / unknown engine {name!r}", hint=f"engines: {', '.join(ENGINES)}")
+    if not ws.event_files():
+        raise BadInput("工作区没有事件 / the workspace has no events", path=str(ws.root), hint="run tcw ingest first")
     return ENGINES[name](ws)
