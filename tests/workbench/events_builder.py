@@ -30,7 +30,7 @@ def event(n: int, code: str = "81234560000000000012", kind: str = "sale", day: i
                record_no=f"B{n}", family=family, interface=family, source_record=f"{family}|{PHARMACY}|B{n}",
                source_file="hand.ndjson", source_line=n, record_index=1, code_position=1)
     row.update(fields)
-    row["event_id"] = f"{row['source_record']}#1"
+    row["event_id"] = f"{row['source_record']}#{row['code_position']}"
     return row
 
 

@@ -53,3 +53,20 @@ def test_never_having_coded_is_not_a_drop(ws):
                                                                event_time=datetime(2025, 4 + month, 10, 9))])
     assert _leads(ws, "code_drop") == []
     assert len(_leads(ws, "missing_codes")) == 1
+
+
+def _record(n: int, schemes: list[str]) -> list[dict]:
+    """Sale record ``n`` whose code cell holds one code per scheme (``invalid``: a malformed code)."""
+    return [event(n, code=f"8123456{n:011d}{position:02d}", code_scheme=scheme, code_position=position,
+                  record_code_count=len(schemes))
+            for position, scheme in enumerate(schemes, start=1)]
+
+
+def test_a_record_with_several_codes_counts_once_and_is_coded_when_any_code_is_valid(ws):
+    records = ([_record(n, ["nmpa20", "invalid"]) for n in range(10)]
+               + [_record(n, ["invalid", "invalid"]) for n in range(10, 25)]
+               + [_record(n, ["nmpa20"]) for n in range(25, 30)])
+    write(ws, [row for record in records for row in record])
+    [lead] = _leads(ws, "missing_codes")
+    assert "30 条医保销售中 15 条（50%）" in lead["explanation_zh"]
+    assert lead["amount"] == 30 * 2 * 20.0 - 5 * 20.0

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from loaders.errors import BadInput
 from loaders.workspace import Workspace
 from tests.workbench.events_builder import PHARMACY, event, write
 from workbench.screens.run import screen
@@ -35,16 +36,22 @@ def test_three_sales_of_one_box_at_one_pharmacy_are_a_lead(ws):
 
 
 def test_a_return_between_two_sales_nets_out(ws):
-    write(ws, [event(0), event(1, kind="sale_return", family="3506", day=1), event(2, day=2)])
+    write(ws, [event(0), event(1, kind="sale_return", family="3506", day=1), event(2, day=2), event(3, day=3)])
     assert _leads(ws) == []
-    assert _leads(ws, min_sales=1)[0]["explanation_en"].startswith(f"trace code {CODE} settled as 1 boxes net")
+    assert _leads(ws, min_sales=2)[0]["explanation_en"].startswith(f"trace code {CODE} settled as 2 boxes net")
+
+
+def test_a_code_sold_once_repeats_nothing_so_the_threshold_is_at_least_two(ws):
+    write(ws, [event(0)])
+    with pytest.raises(BadInput, match="min_sales"):
+        _leads(ws, min_sales=1)
 
 
 def test_a_split_box_sold_in_five_parts_is_one_box(ws):
     parts = [event(n, split_flag=True, quantity=4.0, record_quantity=4.0, day=n) for n in range(5)]
-    write(ws, parts, products=[{"med_list_codg": "XA01ABD075A002010100483", "units_per_pack": 20}])
+    write(ws, [*parts, event(5, day=6)], products=[{"med_list_codg": "XA01ABD075A002010100483", "units_per_pack": 20}])
     assert _leads(ws) == []
-    assert _leads(ws, min_sales=1)[0]["details"].count('"net_boxes": 1.0') == 1
+    assert _leads(ws, min_sales=2)[0]["details"].count('"net_boxes": 2.0') == 1
 
 
 def test_split_parts_without_a_known_pack_size_count_as_one_box(ws):

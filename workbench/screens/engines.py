@@ -31,6 +31,11 @@ class DuckDBEngine:
         for name, table in reference_tables(ws).items():
             self.con.register(name, table)
 
+    def materialize(self, name: str, sql: str) -> None:
+        """Compute a shared view once, as a temporary table the rules then read."""
+        assert name.isidentifier()
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
     def run(self, sql: str, params: dict) -> pa.Table:
         """The rows of one rule's SQL with its parameters bound."""
         return self.con.sql(sql, params=params).to_arrow_table()
@@ -48,9 +53,16 @@ class SparkEngine:
     def __init__(self, ws: Workspace) -> None:
         files = ws.event_files()
         self.spark = spark_session()
+        self.cached = []
         self.spark.read.parquet(*files).createOrReplaceTempView("events")
         for name, table in reference_tables(ws).items():
             self.spark.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema)).createOrReplaceTempView(name)
+
+    def materialize(self, name: str, sql: str) -> None:
+        """Compute a shared view once (translated), cached for the rules that read it."""
+        frame = self.spark.sql(_spark_sql(sql)).cache()
+        frame.createOrReplaceTempView(name)
+        self.cached.append((name, frame))
 
     def run(self, sql: str, params: dict) -> pa.Table:
         """The rows of one rule's SQL (translated) with its parameters bound, timestamps without zone."""
@@ -60,6 +72,9 @@ class SparkEngine:
         return pa.Table.from_arrays(columns, names=found.column_names)
 
     def close(self) -> None:
+        for name, frame in self.cached:
+            frame.unpersist()
+            self.spark.catalog.dropTempView(name)
         for name in ("events", "products", "product_prefixes", "institutions"):
             self.spark.catalog.dropTempView(name)
 

@@ -1,11 +1,14 @@
 """Screening rules as data: ``rules.yaml`` declares each rule's scenario, titles, parameters (with
-documented defaults), SQL and explanation templates; nothing about a rule lives in code.
+documented defaults and lower bounds), SQL and explanation templates; ``views.yaml`` the shared tables
+the rules read. Nothing about a rule lives in code.
 
 >>> rule = rules()["substitution"]
 >>> rule.scenario, rule.params["min_sales"].default
 ('substitution', 3)
 >>> rule.resolve({"min_sales": "5"})
 {'min_sales': 5}
+>>> [view.name for view in needed_views([rule])]
+['repeat_sales']
 """
 
 from __future__ import annotations
@@ -30,15 +33,20 @@ class Param:
     name: str
     default: int | float | str
     doc: str
+    minimum: int | float | None = None
 
     def parse(self, text: object) -> int | float | str:
-        """An override as the default's type; a value that is not one is bad input."""
+        """An override as the default's type, at least the minimum; anything else is bad input."""
         kind = type(self.default)
         try:
-            return kind(float(text)) if kind is int and float(text).is_integer() else kind(text)
+            value = kind(float(text)) if kind is int and float(text).is_integer() else kind(text)
         except (TypeError, ValueError):
             raise BadInput(f"参数 {self.name} 应为 {kind.__name__} / parameter {self.name} must be a {kind.__name__}, "
                            f"got {text!r}", hint=f"default {self.default}: {self.doc}") from None
+        if self.minimum is not None and value < self.minimum:
+            raise BadInput(f"参数 {self.name} 至少为 {self.minimum} / parameter {self.name} must be at least "
+                           f"{self.minimum}, got {text!r}", hint=f"default {self.default}: {self.doc}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -65,13 +73,51 @@ class Rule:
         return set(_PLACEHOLDER.findall(self.sql))
 
 
+@dataclass(frozen=True)
+class View:
+    """A shared table of the rules (``views.yaml``): computed once per run, before the rules that read it."""
+
+    name: str
+    doc: str
+    sql: str
+
+    def read_by(self, sql: str) -> bool:
+        """Whether ``sql`` reads this view."""
+        return re.search(rf"\b{self.name}\b", sql) is not None
+
+
+def _declared(file: str) -> dict:
+    return yaml.safe_load(resources.files("workbench.screens").joinpath(file).read_text("utf-8"))
+
+
+@cache
+def views() -> dict[str, View]:
+    """Every shared view by name, in declaration order (a view may read the ones before it); none takes
+    parameters."""
+    found = {name: View(name, spec["doc"], spec["sql"]) for name, spec in _declared("views.yaml").items()}
+    if any(_PLACEHOLDER.search(view.sql) for view in found.values()):
+        raise ValueError("views.yaml: a shared view takes no parameters")
+    return found
+
+
+def needed_views(picked: list[Rule]) -> list[View]:
+    """The views the rules read, with the views those read, in declaration order."""
+    texts = [rule.sql for rule in picked]
+    needed = []
+    for view in reversed(views().values()):
+        if any(view.read_by(text) for text in texts):
+            needed.insert(0, view)
+            texts.append(view.sql)
+    return needed
+
+
 @cache
 def rules() -> dict[str, Rule]:
     """Every declared rule by id, checked: known scenario, every SQL parameter declared."""
-    declared = yaml.safe_load(resources.files("workbench.screens").joinpath("rules.yaml").read_text("utf-8"))
     found = {}
-    for rule_id, spec in declared.items():
-        params = {name: Param(name, p["default"], p["doc"]) for name, p in (spec.get("params") or {}).items()}
+    for rule_id, spec in _declared("rules.yaml").items():
+        params = {name: Param(name, p["default"], p["doc"], p.get("min"))
+                  for name, p in (spec.get("params") or {}).items()}
         rule = Rule(rule_id, spec["scenario"], spec["title_zh"], spec["title_en"], params, spec["sql"],
                     spec["explanation_zh"], spec["explanation_en"], spec.get("fragments") or {})
         if rule.scenario not in SCENARIOS or rule.placeholders() - set(params):

@@ -13,7 +13,7 @@ from loaders.workspace import Workspace
 from workbench.screens.engines import engine
 from workbench.screens.leads import leads_of, leads_table
 from workbench.screens.privacy import workspace_key
-from workbench.screens.rules import chosen
+from workbench.screens.rules import chosen, needed_views
 
 
 def screen(ws: Workspace, rule_ids: list[str] | None = None, overrides: dict[str, str] | None = None,
@@ -26,6 +26,8 @@ def screen(ws: Workspace, rule_ids: list[str] | None = None, overrides: dict[str
     runner = engine(engine_name, ws)
     key = workspace_key(ws.root)
     try:
+        for view in needed_views(rules):
+            runner.materialize(view.name, view.sql)
         leads = []
         for rule in rules:
             params = rule.resolve(overrides)
