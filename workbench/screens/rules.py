@@ -8,7 +8,7 @@ the rules read. Nothing about a rule lives in code.
 >>> rule.resolve({"min_sales": "5"})
 {'min_sales': 5}
 >>> [view.name for view in needed_views([rule])]
-['repeat_sales']
+['repeated_codes', 'repeat_sales']
 """
 
 from __future__ import annotations
