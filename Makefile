@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench bench-screens clean
+.PHONY: setup demo test lint bench bench-screens clean neo4j
 
 # Rust (cargo) builds the loaders' compiled fast path; rustup puts it in ~/.cargo/bin
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -31,7 +31,13 @@ lint: setup
 
 test: setup lint
 	@if command -v cargo >/dev/null; then cd native && PYO3_PYTHON=$(abspath $(BIN)/python) cargo test --release --quiet; fi
-	$(BIN)/pytest --doctest-modules loaders workbench tests
+	$(BIN)/python scripts/neo4j-local start
+	status=0; $(BIN)/pytest --doctest-modules loaders workbench tests || status=$$?; \
+		$(BIN)/python scripts/neo4j-local stop; exit $$status
+
+# The jars of the local Neo4j test server, from Maven Central into .neo4j/lib (only when missing).
+neo4j:
+	$(PYTHON) scripts/neo4j-local fetch
 
 bench: setup
 	$(BIN)/python benchmarks/ingest_bench.py

@@ -80,3 +80,7 @@ def engine(request, monkeypatch) -> str:
     """Run a screening test on each engine (``TCW_SCREEN_ENGINE``); Spark must be there, not skipped."""
     monkeypatch.setenv("TCW_SCREEN_ENGINE", request.param)
     return request.param
+
+
+# The real Neo4j server for graph tests (tests/neo4j_server.py): settings, and a driver on an emptied database.
+from tests.neo4j_server import neo4j_driver, neo4j_session_driver, neo4j_settings  # noqa: E402, F401
