@@ -1,0 +1,243 @@
+"""The ``GraphStore`` protocol: what every graph store answers, and the shapes of its answers.
+
+Answers are plain Python data, so two stores can be compared for equality: lists of dicts whose times are
+ISO strings (``2025-06-01T09:00:00``), node ids ``"Label:key"``, and networkx graphs built by the helpers
+below from rows every store can produce. A store fetches rows its own way and hands them to these helpers;
+it never shapes an answer itself.
+
+>>> node_id("Institution", "P50011600012")
+'Institution:P50011600012'
+>>> entity("Code:}) DETACH DELETE n //")
+('Code', '}) DETACH DELETE n //')
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Protocol
+
+import networkx as nx
+
+from loaders.errors import BadInput
+from workbench.graph.elements import Elements
+from workbench.graph.schema import schema
+
+#: An entity as queries name it: ``(label, key)``.
+Entity = tuple[str, str]
+#: ``code_history`` rows, in this order.
+HISTORY_FIELDS = ("event_id", "event_type", "event_time", "institution", "institution_type", "patient", "product",
+                  "quantity", "split_flag", "amount")
+#: ``reflux_chains`` rows, in this order.
+CHAIN_FIELDS = ("code", "first_seller", "first_seller_type", "patient", "first_event", "first_time", "reseller",
+                "reseller_type", "resale_event", "resale_time", "span_days")
+#: What ``projection`` builds.
+PROJECTIONS = ("reflux_flows", "multi_region_codes")
+#: Institution types that dispense to patients (the start of a reflux chain).
+DISPENSERS = ("hospital", "clinic")
+
+
+class GraphStore(Protocol):
+    """A graph store. ``MemoryStore`` (networkx) is the reference; every store gives equal answers.
+
+    Semantics every store keeps:
+
+    * ``write`` merges: a node by its label and key, a relationship by (start, type, end); properties in
+      a row overwrite, properties absent from it stay. Writing the same elements twice changes nothing.
+    * Times compare as local date-times; windows (``since``, ``until``) include both ends.
+    * Relationships are walked in either direction by ``neighbourhood`` and ``paths``.
+    """
+
+    def write(self, elements: Elements) -> None:
+        """Load one batch of elements; rows that break the schema raise ``SchemaError``."""
+
+    def counts(self) -> dict[str, int]:
+        """Nodes per label and relationships per type, every declared one (0 when absent)."""
+
+    def clear(self) -> None:
+        """Remove every node and relationship."""
+
+    def close(self) -> None:
+        """Release what the store holds (connections)."""
+
+    def code_history(self, code: str) -> list[dict]:
+        """The code's events (``Code`` or ``Pack``) as ``HISTORY_FIELDS`` rows, by time then event id
+        (events without a time last): institution code and type, patient pseudonym, settled product."""
+
+    def neighbourhood(self, label: str, key: str, hops: int = 2, since: datetime | str | None = None,
+                      until: datetime | str | None = None, labels: Iterable[str] | None = None) -> nx.MultiDiGraph:
+        """The nodes within ``hops`` relationships of the entity, walking only through allowed nodes, and
+        every relationship among them (``subgraph``). Allowed: the entity itself; any other node whose
+        label is in ``labels`` (all when ``None``) and, if it is an Event, whose time is in the window
+        (an Event without a time is outside any window). Empty when the entity is not in the store."""
+
+    def reflux_chains(self, code: str | None = None, min_span_days: float = 7) -> list[dict]:
+        """Time-respecting chains of one code (or every code): a sale at a hospital or clinic
+        (``DISPENSERS``) to a patient (or none recorded), then a sale of the same code at another
+        institution more than ``min_span_days`` later, with no return of the code to the dispensing
+        institution and no transfer of it into the reseller in between (strictly between the two times).
+        One ``CHAIN_FIELDS`` row per (dispensing, resale) pair, ordered by ``chain_order``."""
+
+    def paths(self, a: Entity, b: Entity, max_hops: int = 6, time_respecting: bool = False,
+              labels: Iterable[str] | None = None) -> list[list[str]]:
+        """Paths between two entities as lists of node ids, of at most ``max_hops`` relationships,
+        passing only through nodes whose label is in ``labels`` (all when ``None``; the ends always).
+        Plain: every shortest path. Time-respecting: the shortest simple paths along which the Events
+        met have non-decreasing times (from ``a`` to ``b``). Sorted, each path once; ``[]`` when none."""
+
+    def leads_of(self, label: str, key: str) -> list[dict]:
+        """Leads that flag the entity (``lead_row``: every Lead property and the ``role``), by score
+        (highest first) then lead id."""
+
+    def projection(self, kind: str) -> nx.Graph:
+        """A graph for community analysis (``PROJECTIONS``): ``reflux_flows`` (``reflux_flow_graph`` of
+        ``reflux_chains()``) or ``multi_region_codes`` (``multi_region_graph``)."""
+
+
+def node_id(label: str, key: str) -> str:
+    """The id of a node in every graph an answer holds (labels are identifiers, so no ``:`` in them)."""
+    return f"{label}:{key}"
+
+
+def entity(node: str) -> Entity:
+    label, key = node.split(":", 1)
+    return label, key
+
+
+def plain(value: object) -> object:
+    """A property value as answers give it: times as ISO text (a Neo4j store converts its temporal
+    values with ``to_native()`` first), NaN as ``None``.
+
+    >>> plain(datetime(2025, 6, 1, 9, 0)), plain(float("nan")), plain(2.5)
+    ('2025-06-01T09:00:00', None, 2.5)
+    """
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def as_time(value: datetime | str | None) -> datetime | None:
+    """A window end given as a datetime or ISO text.
+
+    >>> as_time("2025-06-01"), as_time(None)
+    (datetime.datetime(2025, 6, 1, 0, 0), None)
+    """
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"无法识别的时间 {value!r} / not a time: {value!r}", hint="use ISO form, e.g. 2025-06-01 "
+                       "or 2025-06-01T09:00:00") from None
+
+
+def allowed_labels(labels: Iterable[str] | None) -> frozenset[str] | None:
+    """Check query labels against the schema (``SchemaError`` for an undeclared one)."""
+    return None if labels is None else frozenset(schema().label(name).name for name in labels)
+
+
+def history_row(values: Mapping) -> dict:
+    return {name: plain(values.get(name)) for name in HISTORY_FIELDS}
+
+
+def chain_row(values: Mapping) -> dict:
+    return {name: plain(values.get(name)) for name in CHAIN_FIELDS}
+
+
+def chain_order(row: Mapping) -> tuple:
+    return row["code"], row["first_time"] or "", row["resale_time"] or "", row["first_event"], row["resale_event"]
+
+
+def span_days(first: datetime, second: datetime) -> int:
+    """Whole days from one time to a later one (as the reflux rule counts them).
+
+    >>> span_days(datetime(2025, 6, 1, 10), datetime(2025, 6, 9, 9))
+    7
+    """
+    return math.floor((second - first).total_seconds() / 86400)
+
+
+def lead_row(props: Mapping, role: str | None) -> dict:
+    """A ``leads_of`` row: every declared Lead property (``None`` when absent) and the role."""
+    return {p.name: plain(props.get(p.name)) for p in schema().label("Lead").properties} | {"role": role}
+
+
+def lead_order(row: Mapping) -> tuple:
+    return -(row["score"] or 0.0), row["lead_id"]
+
+
+def subgraph(nodes: Iterable[tuple[str, str, Mapping]],
+             relationships: Iterable[tuple[str, str, str, Mapping]]) -> nx.MultiDiGraph:
+    """An answer graph from ``(label, key, props)`` node rows and ``(start id, end id, type, props)``
+    relationship rows: node attributes ``label``, ``key``, ``caption`` (the label's display property, else
+    the key) and the properties; edges keyed by type with attribute ``type`` and the properties."""
+    graph = nx.MultiDiGraph()
+    for label, key, props in nodes:
+        display = schema().label(label).display
+        caption = props.get(display) if display else None
+        graph.add_node(node_id(label, key), **{k: plain(v) for k, v in props.items()}, label=label, key=key,
+                       caption=str(caption) if caption not in (None, "") else key)
+    for start, end, type_, props in relationships:
+        graph.add_edge(start, end, key=type_, **{k: plain(v) for k, v in props.items()}, type=type_)
+    return graph
+
+
+def sorted_paths(paths: Iterable[Iterable[str]]) -> list[list[str]]:
+    return [list(path) for path in sorted({tuple(path) for path in paths})]
+
+
+def reflux_flow_graph(chains: Iterable[Mapping]) -> nx.Graph:
+    """Patients and resellers joined by the number of distinct codes of the patient's the reseller sold
+    again (``weight``); chains without a patient are left out."""
+    codes: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for chain in chains:
+        if chain["patient"]:
+            codes[(node_id("Patient", chain["patient"]), node_id("Institution", chain["reseller"]))].add(chain["code"])
+    graph = nx.Graph()
+    for (patient, reseller), resold in sorted(codes.items()):
+        _add_entity(graph, patient)
+        _add_entity(graph, reseller)
+        graph.add_edge(patient, reseller, weight=len(resold))
+    return graph
+
+
+def multi_region_graph(sales: Iterable[tuple[str, str, str, str, int]]) -> nx.Graph:
+    """Codes sold in two or more regions, the institutions that sold them and their regions, from
+    ``(code label, code, institution, region, sales)`` rows (a store may pass every code's rows): edges
+    code–institution weighted by sales, institution–region weighted 1."""
+    rows = list(sales)
+    regions: dict[str, set[str]] = defaultdict(set)
+    for _, code, _, region, _ in rows:
+        regions[code].add(region)
+    graph = nx.Graph()
+    for label, code, institution, region, count in sorted(rows):
+        if len(regions[code]) < 2:
+            continue
+        ends = node_id(label, code), node_id("Institution", institution), node_id("Region", region)
+        for node in ends:
+            _add_entity(graph, node)
+        graph.add_edge(ends[0], ends[1], weight=int(count))
+        graph.add_edge(ends[1], ends[2], weight=1)
+    return graph
+
+
+def _add_entity(graph: nx.Graph, node: str) -> None:
+    label, key = entity(node)
+    graph.add_node(node, label=label, key=key)
+
+
+def check_projection(kind: str) -> str:
+    if kind not in PROJECTIONS:
+        raise BadInput(f"未知的投影 {kind!r} / unknown projection {kind!r}", hint=f"one of {', '.join(PROJECTIONS)}")
+    return kind
+
+
+def count_table(nodes: Counter, relationships: Counter) -> dict[str, int]:
+    """``counts()`` in schema order, zeros included."""
+    declared = schema()
+    return ({label.name: nodes.get(label.name, 0) for label in declared.labels}
+            | {r.type: relationships.get(r.type, 0) for r in declared.relationships})
