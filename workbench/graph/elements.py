@@ -117,35 +117,133 @@ def present(value: object) -> bool:
 
 
 def event_elements(events: pa.Table | pa.RecordBatch | Iterable[dict], context: Context) -> Elements:
-    """The elements of canonical events (an Arrow table or batch, or rows as dicts)."""
-    builder = ElementsBuilder()
-    rows = events.to_pylist() if isinstance(events, pa.Table | pa.RecordBatch) else events
-    for row in rows:
-        add_event(builder, row, context)
-    return builder.elements()
+    """The elements of canonical events (an Arrow table or batch, or rows as dicts), built column by
+    column: each event, and the code, institution, person, product and supplier it names. Repeats merge
+    as ``ElementsBuilder`` merges them (in row order, later non-missing values win)."""
+    cols = _column_lists(events)
+    nodes, links = _NodeRows(), _LinkRows()
+    ids = cols["event_id"]
+    nodes.add("Event", ids, {name: cols[column] for name, column in _columns_of("Event")})
+    _add_codes(nodes, links, cols, context)
+    _add_institutions(nodes, links, cols, context)
+    psn = cols["psn_no"]
+    persons = {value: pseudonym(value, context.key) for value in set(_keys(psn)) if value is not None}
+    links.add(Link("Event", "TO_PATIENT", "Patient"), ids, nodes.add("Patient", [persons.get(p) for p in psn]))
+    products = _keys(cols["med_list_codg"])
+    names = [context.product_names.get(p) or name for p, name in zip(products, cols["product_name"], strict=True)]
+    links.add(Link("Event", "OF_PRODUCT", "Product"), ids, nodes.add("Product", products, {"name": names}))
+    return Elements(nodes.rows(), links.rows())
 
 
-def add_event(builder: ElementsBuilder, row: Mapping, context: Context) -> None:
-    """One event: its node, and the code, institution, person, product and supplier it names."""
-    event = builder.node("Event", row["event_id"], columns("Event", row))
-    code = row.get("trace_code")
-    if present(code):
-        add_code(builder, context.code_label(code), code, columns("Code", row), context)
-        builder.link(Link("Event", "OF_CODE", context.code_label(code)), event, code)
-    if present(row.get("institution_code")):
-        builder.link(Link("Event", "AT", "Institution"), event, add_institution(builder, columns("Institution", row)))
-    if present(row.get("psn_no")):
-        patient = builder.node("Patient", pseudonym(row["psn_no"], context.key))
-        builder.link(Link("Event", "TO_PATIENT", "Patient"), event, patient)
-    product = row.get("med_list_codg")
-    if present(product):
-        name = context.product_names.get(product) or row.get("product_name")
-        builder.link(Link("Event", "OF_PRODUCT", "Product"), event, builder.node("Product", product, {"name": name}))
-    supplier = row.get("supplier")
-    if present(supplier):
-        known = context.suppliers.get(supplier) or {"code": SUPPLIER_PREFIX + supplier, "name": supplier,
-                                                    "type": "supplier"}
-        builder.link(Link("Event", "FROM_SUPPLIER", "Institution"), event, add_institution(builder, known))
+#: Event columns the builders read besides those the schema names.
+EVENT_COLUMNS = ("event_id", "trace_code", "institution_code", "psn_no", "med_list_codg", "product_name", "supplier",
+                 "code_product_id", "region_code")
+
+
+def event_columns() -> list[str]:
+    """Every event column ``event_elements`` reads."""
+    named = [p.column for label in ("Event", "Code", "Institution", "Product") for p in schema().label(label).properties]
+    return list(dict.fromkeys([*EVENT_COLUMNS, *named]))
+
+
+def _column_lists(events: pa.Table | pa.RecordBatch | Iterable[dict]) -> dict[str, list]:
+    """The columns the builder reads, as Python lists (an absent column: all ``None``)."""
+    if isinstance(events, pa.Table | pa.RecordBatch):
+        names, n = set(events.schema.names), events.num_rows
+        return {c: events.column(c).to_pylist() if c in names else [None] * n for c in event_columns()}
+    rows = list(events)
+    return {c: [row.get(c) for row in rows] for c in event_columns()}
+
+
+def _keys(values: list) -> list:
+    """Key column values, ``None`` where missing (``present``, inlined: this runs on every row)."""
+    return [v if v is not None and v == v and v != "" else None for v in values]
+
+
+class _NodeRows:
+    """Node rows per label, merged by key: values are added column by column, in row order."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[object, dict]] = {}
+
+    def add(self, label: str, keys: list, props: Mapping[str, list] | None = None) -> list:
+        """Add the nodes ``keys`` (``None``: no node in that row) with ``props`` columns; return the keys."""
+        declared = schema().label(label)
+        rows = self._rows.setdefault(label, {})
+        keys = _keys(keys)
+        targets = [None if key is None else rows.get(key) or rows.setdefault(key, {declared.key: key}) for key in keys]
+        for name, values in (props or {}).items():
+            if name == declared.key:
+                continue
+            if declared.property(name) is not None and declared.property(name).type == "float":
+                values = [float(v) if type(v) is int else v for v in values]
+            for row, value in zip(targets, values, strict=True):
+                if row is not None and value is not None and value == value and value != "":  # present()
+                    row[name] = value
+        return keys
+
+    def rows(self) -> dict[str, list[dict]]:
+        return {label: list(rows.values()) for label, rows in self._rows.items() if rows}
+
+
+class _LinkRows:
+    """Relationship rows per link, each (start, end) once."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Link, dict[tuple, dict]] = {}
+
+    def add(self, link: Link, starts: list, ends: list) -> None:
+        rows = self._rows.setdefault(link, {})
+        for start, end in zip(starts, ends, strict=True):
+            if start is not None and end is not None and (start, end) not in rows:
+                rows[(start, end)] = {"start": start, "end": end}
+
+    def rows(self) -> dict[Link, list[dict]]:
+        return {link: list(rows.values()) for link, rows in self._rows.items() if rows}
+
+
+def _add_codes(nodes: _NodeRows, links: _LinkRows, cols: dict[str, list], context: Context) -> None:
+    """Code and Pack nodes, and the products their prefixes belong to (three-code mapping)."""
+    codes = _keys(cols["trace_code"])
+    props = {name: cols[column] for name, column in _columns_of("Code")}
+    label_of = [context.code_label(code) if code is not None else None for code in codes]
+    for label in ("Code", "Pack"):
+        keys = [code if of == label else None for code, of in zip(codes, label_of, strict=True)]
+        links.add(Link("Event", "OF_CODE", label), cols["event_id"], nodes.add(label, keys, props))
+        products = [context.product_of_prefix.get(prefix or "") or None if key is not None else None
+                    for key, prefix in zip(keys, cols["code_product_id"], strict=True)]
+        names = [context.product_names.get(product) if product else None for product in products]
+        links.add(Link(label, "OF_PRODUCT", "Product"), keys, nodes.add("Product", products, {"name": names}))
+
+
+def _add_institutions(nodes: _NodeRows, links: _LinkRows, cols: dict[str, list], context: Context) -> None:
+    """Where each event happened and who supplied it, merged in row order (the institution, then the
+    supplier), with their regions."""
+    at = {name: cols[column] for name, column in _columns_of("Institution")}
+    suppliers = [_supplier(name, context) for name in cols["supplier"]]
+    props = {name: _interleave(at[name], [s.get(name) for s in suppliers]) for name in at}
+    keys = nodes.add("Institution", props["code"], props)
+    ids = cols["event_id"]
+    links.add(Link("Event", "AT", "Institution"), ids, keys[0::2])
+    links.add(Link("Event", "FROM_SUPPLIER", "Institution"), ids, keys[1::2])
+    homes = dict.fromkeys((key, region) for key, region in zip(keys, props["region"], strict=True) if key is not None)
+    chains = [(key, chain) for key, chain in ((key, region_chain(region)) for key, region in homes) if chain]
+    links.add(Link("Institution", "IN_REGION", "Region"), [key for key, _ in chains], [chain[0] for _, chain in chains])
+    regions = list(dict.fromkeys(code for _, chain in chains for code in chain))
+    nodes.add("Region", regions, {"level": [REGION_LEVELS[len(code)] for code in regions]})
+    steps = dict.fromkeys(step for _, chain in chains for step in zip(chain, chain[1:], strict=False))
+    links.add(Link("Region", "PART_OF", "Region"), [child for child, _ in steps], [parent for _, parent in steps])
+
+
+def _supplier(name: object, context: Context) -> Mapping:
+    if not present(name):
+        return {}
+    return context.suppliers.get(name) or {"code": SUPPLIER_PREFIX + name, "name": name, "type": "supplier"}
+
+
+def _interleave(first: list, second: list) -> list:
+    """``[first[0], second[0], first[1], second[1], ...]``."""
+    return [value for pair in zip(first, second, strict=True) for value in pair]
 
 
 def columns(label: str, row: Mapping) -> dict:
@@ -166,19 +264,6 @@ def add_code(builder: ElementsBuilder, label: str, code: str, props: Mapping, co
         builder.node("Product", product, {"name": context.product_names.get(product)})
         builder.link(Link(label, "OF_PRODUCT", "Product"), code, product)
     return code
-
-
-def add_institution(builder: ElementsBuilder, props: Mapping) -> str:
-    """An Institution node (``props`` as the schema names them), its region and the regions above."""
-    key = builder.node("Institution", props["code"], props)
-    chain = region_chain(props.get("region"))
-    if chain:
-        builder.link(Link("Institution", "IN_REGION", "Region"), key, chain[0])
-    for region in chain:
-        builder.node("Region", region, {"level": REGION_LEVELS[len(region)]})
-    for child, parent in zip(chain, chain[1:], strict=False):
-        builder.link(Link("Region", "PART_OF", "Region"), child, parent)
-    return key
 
 
 def region_chain(code: str | None) -> list[str]:

@@ -18,18 +18,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from loaders.workspace import Workspace
-from workbench.graph.elements import Context, event_elements, lead_elements, pack_elements, pack_parents
-from workbench.graph.schema import schema
+from workbench.graph.elements import (
+    Context,
+    event_columns,
+    event_elements,
+    lead_elements,
+    pack_elements,
+    pack_parents,
+)
 from workbench.graph.store import GraphStore
 from workbench.screens.privacy import workspace_key
 from workbench.screens.reference import reference_tables
 
 BATCH_SIZE = 20_000
-#: Event columns the builders read besides those the schema names.
-EVENT_COLUMNS = ("event_id", "trace_code", "institution_code", "psn_no", "med_list_codg", "product_name", "supplier",
-                 "code_product_id", "region_code")
-
-
 @dataclass(frozen=True)
 class Progress:
     """Where a load is: ``done`` of ``total`` events written."""
@@ -49,7 +50,7 @@ def load_workspace(store: GraphStore, ws: Workspace, leads: pa.Table | None = No
     files = [pq.ParquetFile(path) for path in ws.event_files()]
     total, done = sum(f.metadata.num_rows for f in files), 0
     for events in files:
-        names = [name for name in _event_columns() if name in events.schema_arrow.names]
+        names = [name for name in event_columns() if name in events.schema_arrow.names]
         for batch in events.iter_batches(batch_size=batch_size, columns=names):
             store.write(event_elements(batch, context))
             done += batch.num_rows
@@ -83,7 +84,3 @@ def _reference(ws: Workspace, kind: str) -> pa.Table | None:
     path = ws.root / "reference" / f"{kind}.parquet"
     return pq.read_table(path) if path.exists() else None
 
-
-def _event_columns() -> list[str]:
-    named = [p.column for label in ("Event", "Code", "Institution", "Product") for p in schema().label(label).properties]
-    return list(dict.fromkeys([*EVENT_COLUMNS, *named]))

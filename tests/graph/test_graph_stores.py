@@ -1,5 +1,6 @@
-"""Graph store queries on hand-made events and on a generated district, written so every store answers
-the same tests: ``STORES`` names the stores, ``open_store`` opens one (add a store there)."""
+"""Graph store queries on hand-made events and on a generated district, one suite for every store: the
+in-memory reference and Neo4j (the real local server, ``scripts/neo4j-local start``) must pass the same
+tests. ``STORES`` names the stores, ``open_store`` opens one (add a store there)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,20 @@ import pyarrow.parquet as pq
 import pytest
 
 from loaders.workspace import Workspace
+from tests.neo4j_server import wipe
 from tests.workbench import test_screen_synth
 from tests.workbench.events_builder import START, event, write
 from workbench.graph.elements import Elements, lead_elements
 from workbench.graph.load import graph_context, load_workspace
 from workbench.graph.memory import MemoryStore
+from workbench.graph.neo4j_store import Neo4jStore
 from workbench.graph.schema import Link, SchemaError
 from workbench.graph.store import GraphStore, node_id
 from workbench.screens.leads import leads_table
 from workbench.screens.privacy import pseudonym, workspace_key
 from workbench.screens.run import screen
 
-STORES = ["memory"]
+STORES = ["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 CODE, OTHER_CODE = "81234560000000000012", "81234560000000000099"
 HOSPITAL, CLINIC, PHARMACY, PHARMACY_2 = "H50011600001", "H50011600005", "P50011600002", "P50011600003"
 HOSTILE = "8'\"`}) DETACH DELETE n //"
@@ -31,16 +34,21 @@ district = test_screen_synth.district  # the generated district (seed, truth, le
 _HOLDING: dict[int, object] = {}  # what each open store holds, so a district is loaded once per store
 
 
-def open_store(name: str) -> GraphStore:
+def open_store(name: str, request: pytest.FixtureRequest) -> GraphStore:
     if name == "memory":
         return MemoryStore()
+    if name == "neo4j":
+        wipe(request.getfixturevalue("neo4j_session_driver"))
+        settings = request.getfixturevalue("neo4j_settings")
+        return Neo4jStore.connect(settings.uri, settings.user, settings.password)
     raise ValueError(name)
 
 
 @pytest.fixture(scope="module", params=STORES)
 def backend(request):
-    store = open_store(request.param)
+    store = open_store(request.param, request)
     yield store
+    store.clear()
     store.close()
 
 
