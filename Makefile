@@ -3,13 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench bench-screens clean neo4j
+.PHONY: setup demo test lint bench bench-screens bench-graph clean neo4j browser
 
 # Rust (cargo) builds the loaders' compiled fast path; rustup puts it in ~/.cargo/bin
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 NATIVE_SOURCES := $(wildcard native/src/*.rs) native/Cargo.toml native/Cargo.lock native/pyproject.toml
 
-setup: $(VENV)/.installed $(VENV)/.native
+setup: $(VENV)/.installed $(VENV)/.native browser
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,23 @@ $(VENV)/.native: $(VENV)/.installed $(NATIVE_SOURCES)
 	@if command -v cargo >/dev/null; then \
 		$(BIN)/pip install --quiet ./native && touch $@; \
 	else echo "cargo not found: the compiled loader fast path is not built (install Rust to build it)"; fi
+
+# Debian's chromium (the report's browser test drives it) and a Chinese font (the report's CJK labels), each
+# only when missing: apt-get as root, else through sudo; without either, a message says what to install.
+BROWSER_PACKAGES_HINT = apt-get install -y --no-install-recommends chromium fontconfig fonts-noto-cjk
+browser:
+	@need=""; command -v chromium >/dev/null 2>&1 || need="chromium"; \
+	command -v fc-list >/dev/null 2>&1 || need="$$need fontconfig"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || need="$$need fonts-noto-cjk"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else sudo="none"; fi; \
+	if [ "$$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "缺少 missing:$$need（报告的浏览器测试需要 needed by the report's browser test）: $(BROWSER_PACKAGES_HINT)"; \
+		exit 0; fi; \
+	echo "安装 installing Debian packages:$$need"; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends \
+		$$need >/dev/null
 
 demo: setup
 	$(BIN)/tcw demo
@@ -44,6 +61,10 @@ bench: setup
 
 bench-screens: setup
 	$(BIN)/python benchmarks/screen_bench.py
+
+# Graph writes and queries on ≥ 1 M events, on a Neo4j server of its own (.bench/neo4j, port 7688).
+bench-graph: setup
+	$(BIN)/python benchmarks/graph_bench.py
 
 clean:
 	rm -rf $(VENV) tcw-demo tcw-workspace .bench native/target

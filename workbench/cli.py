@@ -56,6 +56,19 @@ def screen(workspace: str | None, rule_ids: tuple[str, ...], params: tuple[str, 
 
 
 @cli.command()
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+@click.option("--neo4j", "uri", default=None, metavar="URI",
+              help="Neo4j 地址 server (default $NEO4J_URI, else bolt://127.0.0.1:7687); login from NEO4J_USER, NEO4J_PASSWORD")
+@click.option("--batch-size", type=click.IntRange(min=1), default=5_000, show_default=True,
+              help="每个事务的事件数 events per transaction")
+def graph(workspace: str | None, uri: str | None, batch_size: int) -> None:
+    """写入图数据库 / write the workspace's events and screen leads to Neo4j (idempotent, resumable)."""
+    from workbench import commands
+
+    commands.graph_command(workspace, uri, batch_size)
+
+
+@cli.command()
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
 @click.option("--seed", default=7, show_default=True, help="random seed (same seed, same files)")
 @click.option("--scale", default="demo", show_default=True,
@@ -74,7 +87,7 @@ def generate(out: Path, seed: int, scale: str, fmt: str) -> None:
 @click.option("--seed", default=7, show_default=True)
 @click.option("--scale", default="demo", show_default=True)
 def demo(out: Path, seed: int, scale: str) -> None:
-    """演示 / the main job: synthetic data → ingest → summary."""
+    """演示 / the main job: synthetic data → ingest → screen → offline HTML report."""
     from workbench import commands
 
     commands.demo_command(out, seed, scale)

@@ -36,6 +36,29 @@ def screen_command(workspace: str | None, rule_ids: list[str], params: dict[str,
     click.echo(f"线索 leads: {leads.num_rows} → {out}")
 
 
+def graph_command(workspace: str | None, uri: str | None, batch_size: int) -> None:
+    from workbench.graph.writer import (
+        advancing,
+        connection_kept,
+        event_total,
+        graph_settings,
+        graph_summary,
+        open_neo4j,
+        write_graph,
+    )
+
+    ws = Workspace(workspace_path(workspace))
+    settings = graph_settings(uri)
+    store = open_neo4j(settings)
+    try:
+        with connection_kept(settings), progress_bar("写入图 graph", unit="event", total=event_total(ws)) as advance:
+            report = write_graph(store, ws, batch_size, advancing(advance))
+    finally:
+        store.close()
+    click.echo(graph_summary(report))
+    click.echo(f"图数据库 graph: {settings.uri}")
+
+
 def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     """``NAME=VALUE`` pairs as a dict; anything else is bad input."""
     parsed = {}

@@ -1,6 +1,7 @@
 """``tcw demo``: the main job on the embedded default, for trainers and first-time users.
 
-Synthetic district with planted cases → ingest into a workspace → an honest summary of what was read.
+Synthetic district with planted cases → ingest into a workspace → an honest summary of what was read →
+screening → the graph in memory and an offline HTML report of the top leads (``workbench.report``).
 """
 
 from __future__ import annotations
@@ -17,29 +18,36 @@ from workbench.progress import progress_bar
 from workbench.report_text import ingest_summary, leads_summary
 
 MARKER = ".tcw-demo"
+REPORT = "report.html"
 
 
 def run_demo(out: Path, seed: int = 7, scale: str | int = "demo", echo: Callable[[str], None] = print) -> dict:
-    """Generate, ingest, screen and summarise; returns the ingest report (and the lead count) as a dict."""
+    """Generate, ingest, screen, summarise and write the report; returns the ingest report (and the lead
+    count and report path) as a dict."""
+    from workbench.report.build import write_report
     from workbench.screens.leads import write_leads
     from workbench.screens.run import screen
     from workbench.synth import generate
 
     data, ws = _fresh_folders(out)
-    echo(f"1/3 生成合成数据 generating a synthetic district (seed {seed}, scale {scale}) → {data}")
+    echo(f"1/4 生成合成数据 generating a synthetic district (seed {seed}, scale {scale}) → {data}")
     with progress_bar("生成 generate", unit="rec") as advance:
         summary = generate(data, seed=seed, scale=scale, fmt="mixed", progress=advance)
     echo(f"    {summary.get('records_total', '?')} 条上传记录 upload records; 预设案例 planted: {_planted(data)}")
-    echo(f"2/3 载入 ingesting into {ws.root}")
+    echo(f"2/4 载入 ingesting into {ws.root}")
     with progress_bar("载入 ingest", unit="part") as advance:
         report = ingest([data / "uploads", data / "reference"], ws, progress=advance)
     echo(ingest_summary(report.counts, rejects_hint=str(ws.root / "rejects")))
-    echo(f"3/3 筛查 screening → {out / 'leads.csv'}")
+    echo(f"3/4 筛查 screening → {out / 'leads.csv'}")
     leads = screen(ws)
     write_leads(leads, out / "leads.csv")
     echo(leads_summary(leads))
+    echo(f"4/4 图与报告 graph and report → {out / REPORT}")
+    with progress_bar("图 graph", unit="event") as advance:
+        page = write_report(ws, leads, out / REPORT, progress=advance)
     echo(f"完成 done. 事件 events: {ws.events_glob}  线索 leads: {out / 'leads.csv'}  答案 truth: {data / 'truth.csv'}")
-    return report.as_dict() | {"leads": leads.num_rows}
+    echo(f"报告 report（离线可打开 opens offline, {page.stat().st_size / 1e6:.1f} MB）: {page}")
+    return report.as_dict() | {"leads": leads.num_rows, "report": str(page)}
 
 
 def _fresh_folders(out: Path) -> tuple[Path, Workspace]:
