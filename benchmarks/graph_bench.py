@@ -4,15 +4,15 @@
 1. the naive baseline (``naive_graph_loader.py``: one event per transaction, a ``MERGE`` per element) on
    the first ``--naive-events`` events, into an empty database;
 2. ``tcw graph`` on the whole workspace, into an empty database (events/s of the write, screens apart);
-3. on that graph, latency p50/p95 of ``code_history`` for ``--queries`` random codes, of the 2-hop
+3. the bulk path for a first load: the same elements as import files, ``neo4j-admin database import
+   full`` into the stopped server, then the constraints and indexes; the counts must equal step 2's;
+4. on that graph, latency p50/p95 of ``code_history`` for ``--queries`` random codes, of the 2-hop
    neighbourhood of random codes as an investigator expands one (through events, institutions, persons,
    codes and leads; not through the product and region hubs every code shares), and of the 2-hop
    neighbourhood of every institution through its leads (no events: a busy institution has tens of
-   thousands); one unrestricted 2-hop neighbourhood of the busiest institution shows why;
-4. the bulk path for a first load: the same elements as import files, ``neo4j-admin database import
-   full`` into the stopped server, then the constraints and indexes; the counts must equal step 2's.
+   thousands); one unrestricted 2-hop neighbourhood of the busiest institution shows why.
 
-    python benchmarks/graph_bench.py [--records 700000] [--naive-events 20000] [--queries 200]
+    python benchmarks/graph_bench.py [--records 700000] [--naive-events 20000] [--queries 200] [--skip-write]
 
 Data: ``tcw generate --format json --seed 11`` and ``tcw ingest``, cached under ``.bench/``. The server
 runs with the project's test settings (printed); ``HEAP_SIZE`` in the environment enlarges its heap.
@@ -124,6 +124,12 @@ def memory_settings(store) -> str:
     return settings + (f" (JVM heap from HEAP_SIZE={heap})" if heap else "")
 
 
+def ping(store) -> None:
+    """One auto-commit query that does nothing, as the store sends its reads."""
+    with store.driver.session(database=store.database) as session:
+        session.run("RETURN 1").consume()
+
+
 def queries(store, ws: Path, count: int) -> None:
     rng = random.Random(11)
     events = {"p": str(ws / "events" / "*.parquet")}
@@ -132,8 +138,11 @@ def queries(store, ws: Path, count: int) -> None:
     sample = rng.sample(codes, count)
     places = [row[0] for row in duckdb.sql("SELECT institution_code, count(*) FROM read_parquet($p) GROUP BY 1 "
                                            "ORDER BY 2 DESC, 1", params=events).fetchall()]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("| query | p50 ms | p95 ms | answers |")
     print("|---|---|---|---|")
+    p50, p95, _ = percentiles(lambda _: ping(store), sample)
+    print(f"| round trip alone (RETURN 1), for scale | {p50:.1f} | {p95:.1f} | |")
     p50, p95, answers = percentiles(store.code_history, sample)
     print(f"| code_history ({count} random codes) | {p50:.1f} | {p95:.1f} | "
           f"{statistics.mean(map(len, answers)):.1f} events on average |")
@@ -185,12 +194,62 @@ def bulk(ws: Path, folder: Path) -> tuple[dict[str, float], dict[str, int]]:
         store.close()
 
 
+def write_figures(ws: Path, events: int, naive_events: int, batch_size: int) -> dict[str, int]:
+    """Steps 1 and 2; the graph's counts after ``tcw graph``."""
+    from workbench.graph.neo4j_store import Neo4jStore
+
+    written, naive_seconds = naive(ws, empty_database(), naive_events)
+    settings = empty_database()
+    result, seconds = tcw_graph(ws, settings, batch_size)
+    print("\n".join(line for line in result.stdout.splitlines() if line.strip()))
+    print("| writer | events | seconds | events/s | peak RSS MiB (client) | ratio |")
+    print("|---|---|---|---|---|---|")
+    print(f"| naive: one event per transaction, MERGE per element | {written:,} | {naive_seconds:.1f} | "
+          f"{written / naive_seconds:,.0f} | | 1.0× |")
+    print(f"| tcw graph (batches of {batch_size:,}, UNWIND) | {events:,} | {seconds:.1f} | {events / seconds:,.0f} | "
+          f"{result.peak_rss_mib:,.0f} | {events / seconds / (written / naive_seconds):.1f}× |")
+    store = Neo4jStore.connect(settings["NEO4J_URI"], settings["NEO4J_USER"], settings["NEO4J_PASSWORD"])
+    try:
+        return store.counts()
+    finally:
+        store.close()
+
+
+def bulk_figures(ws: Path, events: int, counts: dict[str, int] | None) -> None:
+    """Step 3 (the bench server holds the imported graph afterwards)."""
+    steps, bulk_counts = bulk(ws, BENCH / "graph-import")
+    counted = sum(value for step, value in steps.items() if "not counted" not in step)
+    print("| bulk path step | seconds |")
+    print("|---|---|")
+    for step, value in steps.items():
+        print(f"| {step} | {value:.1f} |")
+    print(f"| **bulk first load: {events / counted:,.0f} events/s** | {counted:.1f} |")
+    if counts is not None:
+        print(f"graph after the bulk path: {'the same' if bulk_counts == counts else 'DIFFERENT'} counts as after "
+              "tcw graph")
+
+
+def query_figures(ws: Path, count: int) -> None:
+    """Step 4, on the graph the bench server holds."""
+    from workbench.graph.neo4j_store import Neo4jStore
+
+    settings = login()
+    store = Neo4jStore.connect(settings["NEO4J_URI"], settings["NEO4J_USER"], settings["NEO4J_PASSWORD"])
+    try:
+        print(f"Neo4j: {memory_settings(store)}")
+        queries(store, ws, count)
+    finally:
+        store.close()
+
+
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=700_000)
     parser.add_argument("--naive-events", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=5_000)
+    parser.add_argument("--skip-write", action="store_true", help="only the bulk path and the queries")
     parser.add_argument("--keep-server", action="store_true", help="leave the bench server running")
     args = parser.parse_args()
     ws = workspace(args.records)
@@ -198,34 +257,9 @@ def main() -> None:
                         ).fetchall()[0][0]
     print(f"machine: {os.cpu_count()} cores; {events:,} events")
     try:
-        written, naive_seconds = naive(ws, empty_database(), args.naive_events)
-        settings = empty_database()
-        result, seconds = tcw_graph(ws, settings, args.batch_size)
-        print("\n".join(line for line in result.stdout.splitlines() if line.strip()))
-        print("| writer | events | seconds | events/s | peak RSS MiB (client) | ratio |")
-        print("|---|---|---|---|---|---|")
-        print(f"| naive: one event per transaction, MERGE per element | {written:,} | {naive_seconds:.1f} | "
-              f"{written / naive_seconds:,.0f} | | 1.0× |")
-        print(f"| tcw graph (batches of {args.batch_size:,}, UNWIND) | {events:,} | {seconds:.1f} | "
-              f"{events / seconds:,.0f} | {result.peak_rss_mib:,.0f} | {events / seconds / (written / naive_seconds):.1f}× |")
-        from workbench.graph.neo4j_store import Neo4jStore
-
-        store = Neo4jStore.connect(settings["NEO4J_URI"], settings["NEO4J_USER"], settings["NEO4J_PASSWORD"])
-        try:
-            print(f"Neo4j: {memory_settings(store)}")
-            queries(store, ws, args.queries)
-            counts = store.counts()
-        finally:
-            store.close()
-        steps, bulk_counts = bulk(ws, BENCH / "graph-import")
-        counted = sum(value for step, value in steps.items() if "not counted" not in step)
-        print("| bulk path step | seconds |")
-        print("|---|---|")
-        for step, value in steps.items():
-            print(f"| {step} | {value:.1f} |")
-        print(f"| **bulk first load: {events / counted:,.0f} events/s** | {counted:.1f} |")
-        print(f"graph after the bulk path: {'the same counts' if bulk_counts == counts else 'DIFFERENT counts'} "
-              "as tcw graph's")
+        counts = None if args.skip_write else write_figures(ws, events, args.naive_events, args.batch_size)
+        bulk_figures(ws, events, counts)
+        query_figures(ws, args.queries)
     finally:
         if not args.keep_server:
             server("stop")

@@ -51,6 +51,18 @@ def csv_value(value: object) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
+def cells(values: list, kind: str) -> list:
+    """A column of one property type as the CSV writer takes it (``None`` is written as an empty cell;
+    strings and whole numbers as they are).
+
+    >>> cells([True, None], "boolean"), cells([float("inf"), 0.5], "float")
+    (['true', ''], ['Infinity', '0.5'])
+    """
+    if kind in ("string", "integer"):
+        return values
+    return [csv_value(value) for value in values]
+
+
 def header(label: Label) -> list[str]:
     """A node file's header: the key as the label's id, then every property with its type."""
     return [f"{identifier(label.key)}:ID({identifier(label.name)})"] + [
@@ -100,12 +112,17 @@ class _Files:
 
     def nodes(self, label: str, rows: Iterable[dict]) -> None:
         declared = schema().label(label)
-        names = [declared.key] + [p.name for p in declared.properties if p.name != declared.key]
-        self.writer(label).writerows([csv_value(row.get(name)) for name in names] for row in rows)
+        rows = list(rows)
+        kinds = [(declared.key, "string")] + [(p.name, p.type) for p in declared.properties if p.name != declared.key]
+        columns = [cells([row.get(name) for row in rows], kind) for name, kind in kinds]
+        self.writer(label).writerows(zip(*columns, strict=True))
 
     def links(self, link: Link, rows: Iterable[dict]) -> None:
-        names = [p.name for p in schema().relationship(link.type).properties]
-        self.writer(link).writerows([row["start"], row["end"], *(csv_value(row.get(n)) for n in names)] for row in rows)
+        rows = list(rows)
+        kinds = [(p.name, p.type) for p in schema().relationship(link.type).properties]
+        columns = [[row["start"] for row in rows], [row["end"] for row in rows]]
+        columns += [cells([row.get(name) for row in rows], kind) for name, kind in kinds]
+        self.writer(link).writerows(zip(*columns, strict=True))
 
     def close(self) -> None:
         for handle, _ in self._open.values():

@@ -1,8 +1,8 @@
 """``Neo4jStore``: the graph in a Neo4j 5 server over the official driver, answering the ``GraphStore``
 protocol exactly as ``MemoryStore`` does. Every query is Cypher with bound parameters; labels, keys and
 relationship types in the query text come only from the schema. Rows fetched here are shaped by the
-helpers in ``store.py``; walks that must equal the reference (neighbourhoods, time-respecting paths) fetch
-the nodes hop by hop and leave the choosing to the same code ``MemoryStore`` runs.
+helpers in ``store.py``; a neighbourhood is one query (``neo4j_walks``), and time-respecting paths fetch
+the nodes near the target hop by hop, then leave the choosing to the code ``MemoryStore`` runs.
 
 Connecting checks the server and the password at once and says what to do in one line::
 
