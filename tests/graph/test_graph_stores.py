@@ -207,6 +207,22 @@ def test_writing_again_or_in_other_batches_changes_nothing(store, workspace):
     assert counts["Event"] == 7 and counts["Institution"] == 2 and counts["Lead"] == 1
 
 
+def test_withdrawn_events_and_leads_no_longer_found_leave_the_graph_of_a_clean_load(store, workspace):
+    elsewhere = event(3, code=OTHER_CODE, institution_code=PHARMACY_2, region_code="500101", psn_no="ONLY-HERE")
+    rows = [_dispensed(0), _resold(9), _dispensed(1, day=1), elsewhere]
+    _load(store, workspace, rows, leads=True)
+    assert store.counts()["Lead"] == 1 and store.code_history(OTHER_CODE)
+    write(workspace, rows[:1] + rows[2:3])  # 3507 deletes withdrew the resale and the sale elsewhere
+    read = load_workspace(store, workspace, screen(workspace))
+    assert (read["removed_events"], read["removed_leads"]) == (2, 1)
+    after = store.counts()
+    assert store.code_history(OTHER_CODE) == [] and not store.neighbourhood("Institution", PHARMACY_2)
+    assert not store.neighbourhood("Patient", pseudonym("ONLY-HERE", workspace_key(workspace.root)))
+    store.clear()
+    load_workspace(store, workspace, screen(workspace))
+    assert store.counts() == after and after["Event"] == 2
+
+
 def test_packs_suppliers_and_the_three_code_mapping(store, workspace):
     case = "80000000000000000001"
     pq.write_table(pa.table({"parent_code": [case], "child_code": [CODE]}), workspace.reference_path("pack_relations"))

@@ -15,7 +15,8 @@ import time
 import pytest
 
 from loaders.workspace import Workspace
-from tests.neo4j_server import REPO, parse_env
+from tests.conftest import CODE_A, CODE_B, envelope, sale, write_ndjson
+from tests.neo4j_server import REPO, parse_env, wipe
 from tests.workbench import test_screen_synth
 from tests.workbench.events_builder import event, write
 from workbench.graph.bulk_import import import_command, write_import_files
@@ -98,6 +99,22 @@ def test_a_load_killed_half_way_resumes_to_the_graph_of_a_clean_load(district_ws
     resumed = tcw_graph(district_ws, neo4j_settings, "--batch-size", "100")
     assert resumed.returncode == 0, resumed.stderr
     assert dump(neo4j_driver) == clean
+
+
+def test_a_3507_delete_takes_its_event_out_of_the_graph_on_the_next_load(tmp_path, load, workspace, neo4j_settings,
+                                                                        neo4j_driver, neo4j_session_driver):
+    load(write_ndjson(tmp_path / "a.ndjson", [envelope("3505", "selinfo", sale("S1", [CODE_A])),
+                                               envelope("3505", "selinfo", sale("S2", [CODE_B]))]))
+    assert tcw_graph(workspace, neo4j_settings).returncode == 0 and event_count(neo4j_driver) == 2
+    load(write_ndjson(tmp_path / "b.ndjson", [envelope("3507", "data", {"fixmedins_bchno": "S1", "inv_data_type": "4"},
+                                                       inf_time="2025-06-09 00:00:00")]))
+    again = tcw_graph(workspace, neo4j_settings)
+    assert again.returncode == 0, again.stderr
+    assert "移除 removed: 1 事件 events" in again.stdout
+    after = dump(neo4j_driver)
+    assert not any(CODE_A in row for row in after)
+    wipe(neo4j_session_driver)
+    assert tcw_graph(workspace, neo4j_settings).returncode == 0 and dump(neo4j_driver) == after
 
 
 def _wait_for_events(driver, process: subprocess.Popen, at_least: int, timeout: float = 300) -> int:
@@ -195,6 +212,7 @@ def test_the_bulk_import_files_give_the_graph_of_a_transactional_load(district_w
                                   env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf"),
                                        "JAVA_HOME": str(java_home)}, timeout=600)
         assert imported.returncode == 0, imported.stdout + imported.stderr
+        assert (files.folder / "import.report").exists()  # beside the files, not in the working folder
         subprocess.run([*local, "start"], env=env, check=True, capture_output=True, timeout=600)
         login = parse_env((home / "env").read_text(encoding="utf-8"))
         store = Neo4jStore.connect(login["NEO4J_URI"], login["NEO4J_USER"], login["NEO4J_PASSWORD"])

@@ -86,3 +86,18 @@ def by_time(event: dict) -> tuple:
 def chain(row: dict) -> dict:
     """A ``CHAIN_PAIRS`` row (times as Python values) with its span in days."""
     return {**row, "span_days": span_days(row["first_time"], row["resale_time"])}
+
+#: Remove nodes ``n`` (matched before this text) 1,000 to a transaction; the element ids of their ends.
+REMOVE = """
+CALL (n) {
+  OPTIONAL MATCH (n)--(end) WITH n, collect(DISTINCT elementId(end)) AS ends
+  DETACH DELETE n RETURN ends
+} IN TRANSACTIONS OF 1000 ROWS
+RETURN ends
+"""
+
+#: Of the nodes ``$ids``, those left unreferenced (see ``GraphStore.remove``), removed (then ``REMOVE``).
+UNREFERENCED = """
+UNWIND $ids AS id MATCH (n) WHERE elementId(n) = id AND none(label IN labels(n) WHERE label IN $standalone)
+  AND NOT EXISTS { (n)<--() } AND NOT EXISTS { (n)-[:CONTAINS]->() }
+"""

@@ -6,7 +6,7 @@ workspace's Parquet files in batches) and, when given, the leads, through the el
 >>> from loaders.workspace import Workspace
 >>> from workbench.graph.memory import MemoryStore
 >>> load_workspace(MemoryStore(), Workspace(Path(tempfile.mkdtemp())))
-{'events': 0, 'leads': 0, 'pack_relations': 0}
+{'events': 0, 'leads': 0, 'pack_relations': 0, 'removed_events': 0, 'removed_leads': 0}
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class Progress:
 def load_workspace(store: GraphStore, ws: Workspace, leads: pa.Table | None = None, batch_size: int = BATCH_SIZE,
                    progress: Callable[[Progress], None] | None = None) -> dict[str, int]:
     """Write the workspace's pack relations, events and ``leads`` (optional) into ``store``; return what
-    was read. ``progress`` is called after every batch. Loading again changes nothing."""
+    was read and what was removed (``retain_current``). ``progress`` is called after every batch. Loading
+    again changes nothing."""
     context = graph_context(ws)
     relations = _reference(ws, "pack_relations")
     if relations is not None:
@@ -60,7 +61,19 @@ def load_workspace(store: GraphStore, ws: Workspace, leads: pa.Table | None = No
         for start in range(0, leads.num_rows, batch_size):
             store.write(lead_elements(leads.slice(start, batch_size), context))
     return {"events": done, "leads": 0 if leads is None else leads.num_rows,
-            "pack_relations": 0 if relations is None else relations.num_rows}
+            "pack_relations": 0 if relations is None else relations.num_rows, **retain_current(store, ws, leads)}
+
+
+def retain_current(store: GraphStore, ws: Workspace, leads: pa.Table | None) -> dict[str, int]:
+    """Remove the stored events the workspace no longer holds (a 3507 delete withdrew their record) and,
+    when ``leads`` are given, the stored leads the screens no longer find; how many of each."""
+    kept = set()
+    for path in ws.event_files():
+        kept.update(pq.read_table(path, columns=["event_id"]).column("event_id").to_pylist())
+    removed = {"removed_events": store.remove("Event", store.keys("Event") - kept), "removed_leads": 0}
+    if leads is not None:
+        removed["removed_leads"] = store.remove("Lead", store.keys("Lead") - set(leads.column("lead_id").to_pylist()))
+    return removed
 
 
 def graph_context(ws: Workspace) -> Context:

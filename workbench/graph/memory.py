@@ -24,6 +24,7 @@ from workbench.graph.elements import Elements
 from workbench.graph.schema import SchemaError, schema
 from workbench.graph.store import (
     DISPENSERS,
+    STANDALONE,
     Entity,
     GraphStore,
     allowed_labels,
@@ -99,6 +100,26 @@ class MemoryStore(GraphStore):
         self.graph.clear()
         self._undirected = None
 
+    def keys(self, label: str) -> set[str]:
+        name = self.schema.label(label).name
+        return {data["key"] for _, data in self.graph.nodes(data=True) if data["label"] == name}
+
+    def remove(self, label: str, keys: Iterable[str]) -> int:
+        name = self.schema.label(label).name
+        nodes = [node for node in {node_id(name, key) for key in keys} if node in self.graph]
+        ends = {end for node in nodes for end in nx.all_neighbors(self.graph, node)}
+        self.graph.remove_nodes_from(nodes)
+        while ends:  # what the removed nodes pointed to, then what those pointed to…
+            gone = [node for node in ends if node in self.graph and self._unreferenced(node)]
+            ends = {end for node in gone for end in self.graph.successors(node)}
+            self.graph.remove_nodes_from(gone)
+        self._undirected = None
+        return len(nodes)
+
+    def _unreferenced(self, node: str) -> bool:
+        return (self.graph.nodes[node]["label"] not in STANDALONE and not self.graph.in_degree(node)
+                and not self._out(node, "CONTAINS"))
+
     def close(self) -> None:
         """Nothing to release."""
 
@@ -155,8 +176,7 @@ class MemoryStore(GraphStore):
         if start not in self.graph:
             return nx.MultiDiGraph()
         allowed = self._allowed(start, allowed_labels(labels), as_time(since), as_time(until))
-        reached = nx.single_source_shortest_path_length(nx.subgraph_view(self._walkable(), filter_node=allowed), start,
-                                                        cutoff=hops)
+        reached = walks.distances(nx.subgraph_view(self._walkable(), filter_node=allowed), start, hops)
         inside = self.graph.subgraph(reached)
         return subgraph(((d["label"], d["key"], d["props"]) for _, d in inside.nodes(data=True)),
                         ((u, v, k, d) for u, v, k, d in inside.edges(keys=True, data=True)))

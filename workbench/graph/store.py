@@ -37,6 +37,9 @@ CHAIN_FIELDS = ("code", "first_seller", "first_seller_type", "patient", "first_e
 PROJECTIONS = ("reflux_flows", "multi_region_codes")
 #: Institution types that dispense to patients (the start of a reflux chain).
 DISPENSERS = ("hospital", "clinic")
+#: Nodes that stand on their own: every other node stays only while something points to it (or, a pack,
+#: while it contains something); ``remove`` takes away the ones it leaves unreferenced.
+STANDALONE = ("Event", "Lead")
 
 
 class GraphStore(Protocol):
@@ -58,6 +61,15 @@ class GraphStore(Protocol):
 
     def clear(self) -> None:
         """Remove every node and relationship."""
+
+    def keys(self, label: str) -> set[str]:
+        """The keys of every stored node of ``label``."""
+
+    def remove(self, label: str, keys: Iterable[str]) -> int:
+        """Remove the nodes of ``label`` with these keys and their relationships, then every node this
+        leaves unreferenced (not ``STANDALONE``, nothing points to it and it contains nothing: a code only
+        removed events scanned, then its product, an institution's region…): the graph a clean load of
+        what remains would give. How many of ``keys`` were stored."""
 
     def close(self) -> None:
         """Release what the store holds (connections)."""

@@ -3,6 +3,8 @@ paths that respect time (the events met along the path have non-decreasing times
 
 >>> g = nx.Graph([("a", "e1"), ("e1", "c"), ("c", "e2"), ("e2", "b"), ("a", "r"), ("r", "b")])
 >>> times = {"e1": 2, "e2": 1}
+>>> distances(g, "a", 1)
+{'a': 0, 'e1': 1, 'r': 1}
 >>> shortest_paths(g, "a", "b", 6)
 [['a', 'r', 'b']]
 >>> time_respecting_paths(g.subgraph(["a", "e1", "c", "e2", "b"]), "a", "b", 6, times.get)
@@ -18,10 +20,23 @@ from collections.abc import Callable, Hashable, Iterator
 import networkx as nx
 
 
+def distances(graph: nx.Graph, source: Hashable, cutoff: int) -> dict:
+    """Hops from ``source`` to every node at most ``cutoff`` hops away, breadth first. Unlike networkx's
+    ``single_source_shortest_path_length`` it never sizes the graph, which on a filtered view means
+    testing every node of the whole graph."""
+    reached, frontier = {source: 0}, [source]
+    for hop in range(1, cutoff + 1):
+        frontier = [node for near in frontier for node in graph.neighbors(near) if node not in reached
+                    and reached.setdefault(node, hop) == hop]
+        if not frontier:
+            break
+    return reached
+
+
 def shortest_paths(graph: nx.Graph, a: Hashable, b: Hashable, max_hops: int) -> list[list]:
     """Every shortest path from ``a`` to ``b`` of at most ``max_hops`` edges: each step goes to a
     neighbour one hop closer to ``b``."""
-    to_b = nx.single_source_shortest_path_length(graph, b, cutoff=max_hops)
+    to_b = distances(graph, b, max_hops)
     if a not in to_b:
         return []
     paths, partial = [], [[a]]
@@ -42,7 +57,7 @@ def time_respecting_paths(graph: nx.Graph, a: Hashable, b: Hashable, max_hops: i
 
     Deepening search: paths of each length in turn, each step only towards nodes close enough to ``b``
     to arrive in the hops left (distances from ``b`` ignoring time bound the search)."""
-    to_b = nx.single_source_shortest_path_length(graph, b, cutoff=max_hops)
+    to_b = distances(graph, b, max_hops)
     if a not in to_b:
         return []
     for length in range(to_b[a], max_hops + 1):

@@ -130,10 +130,12 @@ def write_graph(store: GraphStore, ws: Workspace, batch_size: int = BATCH_SIZE,
 def graph_summary(report: GraphReport) -> str:
     """Lines for the terminal: what was read, the graph's counts, the time taken.
 
-    >>> print(graph_summary(GraphReport({"events": 3, "leads": 1, "pack_relations": 0},
+    >>> print(graph_summary(GraphReport({"events": 3, "leads": 1, "pack_relations": 0, "removed_events": 2,
+    ...                                  "removed_leads": 0},
     ...                                 {"Event": 3, "Lead": 1, "AT": 3, "FLAGS": 0}, 0.5, 1.5)))
     筛查 screens: 1 线索 leads (0.5 s)
     写入 written: 3 事件 events, 1 线索 leads, 0 包装关系 pack relations (1.5 s, 2 events/s)
+    移除 removed: 2 事件 events (已删除 deleted), 0 线索 leads (不再成立 no longer found)
     节点 nodes: Event 3, Lead 1
     关系 relationships: AT 3
     """
@@ -147,4 +149,12 @@ def graph_summary(report: GraphReport) -> str:
     return "\n".join([f"筛查 screens: {read['leads']:,} 线索 leads ({report.screen_seconds:.1f} s)",
                       f"写入 written: {read['events']:,} 事件 events, {read['leads']:,} 线索 leads, "
                       f"{read['pack_relations']:,} 包装关系 pack relations ({report.write_seconds:.1f} s, {rate:,.0f} events/s)",
-                      f"节点 nodes: {nodes or '-'}", f"关系 relationships: {links or '-'}"])
+                      *_removed(read), f"节点 nodes: {nodes or '-'}", f"关系 relationships: {links or '-'}"])
+
+
+def _removed(read: Mapping[str, int]) -> list[str]:
+    """The summary's line on what the load removed, when it removed anything."""
+    if not read.get("removed_events") and not read.get("removed_leads"):
+        return []
+    return [f"移除 removed: {read['removed_events']:,} 事件 events (已删除 deleted), "
+            f"{read['removed_leads']:,} 线索 leads (不再成立 no longer found)"]
