@@ -15,7 +15,9 @@
     python benchmarks/graph_bench.py [--records 700000] [--naive-events 20000] [--queries 200] [--skip-write]
 
 Data: ``tcw generate --format json --seed 11`` and ``tcw ingest``, cached under ``.bench/``. The server
-runs with the project's test settings (printed); ``HEAP_SIZE`` in the environment enlarges its heap.
+runs with the project's test settings (printed); ``NEO4J_LOCAL_HEAP`` and ``NEO4J_LOCAL_PAGECACHE`` in the
+environment change its memory. Latencies are of a server in use: each query first runs on ``3 × --queries``
+other random codes (the JIT compiled, the query plans cached), then is timed on the sample.
 """
 
 from __future__ import annotations
@@ -33,36 +35,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+from bench_data import BENCH, ROOT, TCW, checked, generated_workspace
 from measure import measure
 
 from loaders.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / ".bench"
-TCW = [sys.executable, "-m", "workbench.cli"]
 HOME = BENCH / "neo4j"
 PORT = os.environ.get("GRAPH_BENCH_PORT", "7688")
 #: What an investigator walks through from a code; and from an institution, through its leads.
 CODE_WALK = ("Event", "Institution", "Patient", "Code", "Pack", "Lead")
 LEAD_WALK = ("Lead", "Code", "Pack", "Institution", "Patient", "Product")
-
-
-def workspace(records: int) -> Path:
-    """A workspace holding the generated events (made once)."""
-    data, ws = BENCH / f"json-{records}", BENCH / f"graph-ws-{records}"
-    if not (data / "summary.json").exists():
-        shutil.rmtree(data, ignore_errors=True)
-        _check(measure([*TCW, "generate", "--out", str(data), "--scale", str(records), "--format", "json",
-                        "--seed", "11"]))
-    if not (ws / "events").exists():
-        _check(measure([*TCW, "ingest", str(data / "uploads"), str(data / "reference"), "--workspace", str(ws)]))
-    return ws
-
-
-def _check(result):
-    if result.returncode:
-        sys.exit(result.stdout)
-    return result
 
 
 def server(command: str) -> None:
@@ -88,20 +70,20 @@ def login() -> dict[str, str]:
 
 
 def naive(ws: Path, login: dict[str, str], events: int) -> tuple[int, float]:
-    result = _check(measure([sys.executable, str(ROOT / "benchmarks" / "naive_graph_loader.py"), str(ws),
+    result = checked(measure([sys.executable, str(ROOT / "benchmarks" / "naive_graph_loader.py"), str(ws),
                              "--uri", login["NEO4J_URI"], "--events", str(events)], env={**os.environ, **login}))
     written, seconds, _ = result.stdout.split()[-3:]
     return int(written), float(seconds)
 
 
 def tcw_graph(ws: Path, login: dict[str, str], batch_size: int):
-    result = _check(measure([*TCW, "graph", "--workspace", str(ws), "--batch-size", str(batch_size)],
+    result = checked(measure([*TCW, "graph", "--workspace", str(ws), "--batch-size", str(batch_size)],
                             env={**os.environ, **login}))
     seconds = float(re.search(r"written: .*\(([\d.]+) s, [\d,]+ events/s\)", result.stdout).group(1))
     return result, seconds
 
 
-def percentiles(run: Callable[[object], object], items: list, warm: int = 50) -> tuple[float, float, list]:
+def percentiles(run: Callable[[object], object], items: list, warm: int = 0) -> tuple[float, float, list]:
     """p50 and p95 in milliseconds of ``run`` over ``items`` (after ``warm`` unmeasured calls)."""
     for item in items[:warm]:
         run(item)
@@ -120,8 +102,7 @@ def memory_settings(store) -> str:
                                                     "server.memory.pagecache.size", "db.memory.transaction.total.max"]
                                       ).records
     settings = ", ".join(f"{row['name']}={row['value']}" for row in rows)
-    heap = os.environ.get("HEAP_SIZE")
-    return settings + (f" (JVM heap from HEAP_SIZE={heap})" if heap else "")
+    return settings
 
 
 def ping(store) -> None:
@@ -135,7 +116,10 @@ def queries(store, ws: Path, count: int) -> None:
     events = {"p": str(ws / "events" / "*.parquet")}
     codes = [row[0] for row in duckdb.sql("SELECT DISTINCT trace_code FROM read_parquet($p) WHERE trace_code <> '' "
                                           "ORDER BY 1", params=events).fetchall()]
-    sample = rng.sample(codes, count)
+    picked = rng.sample(codes, 4 * count)
+    warm, sample = picked[count:], picked[:count]
+    for code in warm:  # a server in use: compiled, plans cached
+        ping(store), store.code_history(code), store.neighbourhood("Code", code, 2, labels=CODE_WALK)
     places = [row[0] for row in duckdb.sql("SELECT institution_code, count(*) FROM read_parquet($p) GROUP BY 1 "
                                            "ORDER BY 2 DESC, 1", params=events).fetchall()]
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -181,7 +165,7 @@ def bulk(ws: Path, folder: Path) -> tuple[dict[str, float], dict[str, int]]:
     seconds["import files"] = time.perf_counter() - began
     java, java_home = find_java(os.environ)
     env = {**os.environ, "NEO4J_HOME": str(HOME), "NEO4J_CONF": str(HOME / "conf"), "JAVA_HOME": str(java_home)}
-    imported = _check(measure(import_command(HOME, files, java=str(java)), env=env))
+    imported = checked(measure(import_command(HOME, files, java=str(java)), env=env))
     seconds["neo4j-admin import"], began = imported.seconds, time.perf_counter()
     server("start")
     seconds["server start (not counted)"], began = time.perf_counter() - began, time.perf_counter()
@@ -252,7 +236,7 @@ def main() -> None:
     parser.add_argument("--skip-write", action="store_true", help="only the bulk path and the queries")
     parser.add_argument("--keep-server", action="store_true", help="leave the bench server running")
     args = parser.parse_args()
-    ws = workspace(args.records)
+    ws = generated_workspace(args.records, "graph-ws")
     events = duckdb.sql("SELECT count(*) FROM read_parquet($p)", params={"p": str(ws / "events" / "*.parquet")}
                         ).fetchall()[0][0]
     print(f"machine: {os.cpu_count()} cores; {events:,} events")

@@ -11,40 +11,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+from bench_data import BENCH, ROOT, TCW, checked, generated_workspace
 from measure import measure
-
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / ".bench"
-TCW = [sys.executable, "-m", "workbench.cli"]
-
-
-def workspace(records: int) -> Path:
-    """A workspace holding the generated events (made once)."""
-    data, ws = BENCH / f"json-{records}", BENCH / f"screen-ws-{records}"
-    if not (data / "summary.json").exists():
-        shutil.rmtree(data, ignore_errors=True)
-        _check(measure([*TCW, "generate", "--out", str(data), "--scale", str(records), "--format", "json",
-                        "--seed", "11"]))
-    if not (ws / "events").exists():
-        _check(measure([*TCW, "ingest", str(data / "uploads"), str(data / "reference"), "--workspace", str(ws)]))
-    return ws
-
-
-def _check(result):
-    if result.returncode:
-        sys.exit(result.stdout)
-    return result
 
 
 def screen(ws: Path, engine: str, out: Path):
-    return _check(measure([*TCW, "screen", "--workspace", str(ws), "--engine", engine, "--out", str(out)]))
+    return checked(measure([*TCW, "screen", "--workspace", str(ws), "--engine", engine, "--out", str(out)]))
 
 
 def main() -> None:
@@ -53,14 +31,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-spark", action="store_true")
     args = parser.parse_args()
-    ws = workspace(args.records)
+    ws = generated_workspace(args.records, "screen-ws")
     events = duckdb.sql("SELECT count(*) FROM read_parquet($p)", params={"p": str(ws / "events" / "*.parquet")}
                         ).fetchall()[0][0]
     print(f"machine: {os.cpu_count()} cores; {events:,} events")
     print("| engine | seconds (median, range) | events/s | peak RSS MiB | leads | ratio to pandas |")
     print("|---|---|---|---|---|---|")
     runs = [screen(ws, "duckdb", BENCH / "leads-duckdb.parquet") for _ in range(args.repeat)]
-    baseline = _check(measure([sys.executable, str(ROOT / "benchmarks" / "baseline_screens.py"), str(ws)]))
+    baseline = checked(measure([sys.executable, str(ROOT / "benchmarks" / "baseline_screens.py"), str(ws)]))
     seconds = [run.seconds for run in runs]
     middle = statistics.median(seconds)
     leads = pq.read_table(BENCH / "leads-duckdb.parquet")

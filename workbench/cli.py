@@ -61,11 +61,16 @@ def screen(workspace: str | None, rule_ids: tuple[str, ...], params: tuple[str, 
               help="Neo4j 地址 server (default $NEO4J_URI, else bolt://127.0.0.1:7687); login from NEO4J_USER, NEO4J_PASSWORD")
 @click.option("--batch-size", type=click.IntRange(min=1), default=5_000, show_default=True,
               help="每个事务的事件数 events per transaction")
-def graph(workspace: str | None, uri: str | None, batch_size: int) -> None:
+@click.option("--import-files", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="首次批量导入 first load: write neo4j-admin import files to DIR instead, and print the command")
+def graph(workspace: str | None, uri: str | None, batch_size: int, import_files: Path | None) -> None:
     """写入图数据库 / write the workspace's events and screen leads to Neo4j (idempotent, resumable)."""
     from workbench import commands
 
-    commands.graph_command(workspace, uri, batch_size)
+    if import_files is not None:
+        commands.import_files_command(workspace, import_files)
+    else:
+        commands.graph_command(workspace, uri, batch_size)
 
 
 @cli.command()

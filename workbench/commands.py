@@ -59,6 +59,25 @@ def graph_command(workspace: str | None, uri: str | None, batch_size: int) -> No
     click.echo(f"图数据库 graph: {settings.uri}")
 
 
+def import_files_command(workspace: str | None, folder: Path) -> None:
+    import shlex
+
+    from workbench.graph.bulk_import import admin_arguments, write_import_files
+    from workbench.screens.run import screen
+
+    ws = Workspace(workspace_path(workspace))
+    if not ws.event_files():
+        raise BadInput("工作区中没有事件 / the workspace holds no events", path=str(ws.root),
+                       hint="load files first: tcw ingest PATH… --workspace DIR")
+    files = write_import_files(ws, folder.resolve(), screen(ws))
+    click.echo(f"导入文件 import files: {files.events:,} 事件 events, {len(files.nodes)} 节点文件 node files, "
+               f"{len(files.relationships)} 关系文件 relationship files in {folder}")
+    click.echo("停止 Neo4j 后运行 / with Neo4j stopped, run (it replaces the database):")
+    click.echo("  neo4j-admin " + shlex.join(admin_arguments(files)))
+    click.echo("然后启动 Neo4j 并运行 / then start Neo4j and run `tcw graph` once: it adds the constraints and indexes "
+               "and checks every event is there")
+
+
 def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     """``NAME=VALUE`` pairs as a dict; anything else is bad input."""
     parsed = {}

@@ -91,3 +91,14 @@ def test_format_choices_are_the_loaders_formats():
     from workbench import cli
 
     assert cli.FORMAT_NAMES == FORMAT_NAMES
+
+
+def test_graph_import_files_writes_the_files_and_the_command(tmp_path):
+    path = write_ndjson(tmp_path / "a.ndjson", [envelope("3505", "selinfo", sale("S1", [CODE_A]))])
+    assert tcw("ingest", str(path), "--workspace", str(tmp_path / "ws")).returncode == 0
+    result = tcw("graph", "--workspace", str(tmp_path / "ws"), "--import-files", str(tmp_path / "imp"))
+    assert result.returncode == 0, result.stderr
+    assert "1 事件 events" in result.stdout and "neo4j-admin database import full neo4j" in result.stdout
+    assert (tmp_path / "imp" / "node-Event.csv").read_text(encoding="utf-8").count("\n") == 2  # header and the sale
+    empty = tcw("graph", "--workspace", str(tmp_path / "empty"), "--import-files", str(tmp_path / "imp2"))
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr and "tcw ingest" in empty.stderr

@@ -59,13 +59,15 @@ class Home:
             folder.mkdir(parents=True, exist_ok=True)
 
 
-def neo4j_conf(port: int) -> str:
+def neo4j_conf(port: int, heap: str = "512m", pagecache: str = "256m") -> str:
     """``neo4j.conf`` for a loopback-only server with auth on, Bolt on ``port``, HTTP off.
 
     Strict validation is on in 5.26: an unknown or repeated key (except ``server.jvm.additional``) stops
     the launcher, so every key here was checked against the 5.26 jars.
 
     >>> "server.bolt.listen_address=127.0.0.1:7690" in neo4j_conf(7690)
+    True
+    >>> "server.memory.pagecache.size=2g" in neo4j_conf(7690, heap="2g", pagecache="2g")
     True
     """
     settings = [
@@ -79,8 +81,8 @@ def neo4j_conf(port: int) -> str:
         "internal.server.bolt.connection_shutdown_wait_time=1s",
         "internal.server.bolt.thread_pool_shutdown_wait_time=1s",
         "db.tx_log.preallocate=false",
-        "server.memory.heap.initial_size=512m", "server.memory.heap.max_size=512m",
-        "server.memory.pagecache.size=256m",
+        f"server.memory.heap.initial_size={heap}", f"server.memory.heap.max_size={heap}",
+        f"server.memory.pagecache.size={pagecache}",
     ]  # fmt: skip
     jvm_flags = [
         "-XX:+UseG1GC", "-XX:-OmitStackTraceInFastThrow", "-XX:+UnlockExperimentalVMOptions",
@@ -123,9 +125,9 @@ SERVER_LOGS_XML = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def write_config(home: Home, port: int) -> None:
+def write_config(home: Home, port: int, heap: str = "512m", pagecache: str = "256m") -> None:
     """(Re)write ``neo4j.conf`` and the two log4j files."""
-    (home.conf / "neo4j.conf").write_text(neo4j_conf(port), encoding="utf-8")
+    (home.conf / "neo4j.conf").write_text(neo4j_conf(port, heap, pagecache), encoding="utf-8")
     (home.conf / "user-logs.xml").write_text(USER_LOGS_XML, encoding="utf-8")
     (home.conf / "server-logs.xml").write_text(SERVER_LOGS_XML, encoding="utf-8")
 

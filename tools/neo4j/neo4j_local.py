@@ -5,7 +5,9 @@ The server comes from its Maven Central jars (``tools/neo4j/pom.xml``), runs und
 password chosen at the first start and kept in the home folder's ``env`` file.
 
 Environment: ``NEO4J_LOCAL_HOME`` (default ``<repo>/.neo4j``), ``NEO4J_LOCAL_PORT`` (default 7687),
-``NEO4J_LOCAL_TIMEOUT`` (seconds to wait for readiness, default 180), ``JAVA_HOME`` (a Java 17 or 21).
+``NEO4J_LOCAL_TIMEOUT`` (seconds to wait for readiness, default 180), ``NEO4J_LOCAL_HEAP`` and
+``NEO4J_LOCAL_PAGECACHE`` (the server's memory, default 512m and 256m: enough for tests; a load of
+millions of events wants gigabytes), ``JAVA_HOME`` (a Java 17 or 21).
 Exit codes: 0 done; 1 the server failed to start; 2 a problem to fix first (port, Java, Maven);
 3 ``status``: not running.
 """
@@ -153,6 +155,18 @@ def print_log_tail(home: Home, lines: int = 40) -> None:
               sep="\n", file=sys.stderr, flush=True)
 
 
+def memory_from(environ: Mapping[str, str], name: str, default: str) -> str:
+    """A memory size such as ``512m`` or ``2g`` from the environment; ``LocalServerError`` if malformed.
+
+    >>> memory_from({"NEO4J_LOCAL_HEAP": "2G"}, "NEO4J_LOCAL_HEAP", "512m"), memory_from({}, "X", "256m")
+    ('2g', '256m')
+    """
+    value = environ.get(name, default).strip().lower()
+    if not value[:-1].isdigit() or value[-1] not in "kmg":
+        raise LocalServerError(f"{name}={value!r} 不是内存大小 / is not a memory size", hint="e.g. 512m or 2g")
+    return value
+
+
 def start(home: Home, environ: Mapping[str, str]) -> int:
     port = number_from(environ, "NEO4J_LOCAL_PORT", DEFAULT_PORT, 65535)
     timeout = number_from(environ, "NEO4J_LOCAL_TIMEOUT", 180, 86400)
@@ -164,7 +178,8 @@ def start(home: Home, environ: Mapping[str, str]) -> int:
     home.make_folders()
     runtime.fetch_jars(home, POM)
     clear_stale_pid_files(home)
-    write_config(home, port)
+    write_config(home, port, memory_from(environ, "NEO4J_LOCAL_HEAP", "512m"),
+                 memory_from(environ, "NEO4J_LOCAL_PAGECACHE", "256m"))
     password = password_for(home, java, java_home)
     write_env(home.env_file, port, password)
     began = time.monotonic()

@@ -194,6 +194,16 @@ def _add_events(elements: Elements, out: _Files, dimensions: _Dimensions, seen: 
 
 def import_command(home: Path, files: ImportFiles, java: str = "java", database: str = "neo4j") -> list[str]:
     """The ``neo4j-admin database import full`` command for the server home ``home`` (run it with
-    ``NEO4J_HOME`` and ``NEO4J_CONF`` set, the server stopped); it replaces the database."""
-    return [java, "-cp", f"{home / 'lib'}/*", ADMIN_CLASS, "database", "import", "full", database,
-            "--overwrite-destination=true", "--multiline-fields=true", *files.arguments()]
+    ``NEO4J_HOME`` and ``NEO4J_CONF`` set, the server stopped); it replaces the database. Its report of
+    refused lines goes beside the import files."""
+    return [java, "-cp", f"{home / 'lib'}/*", ADMIN_CLASS, *admin_arguments(files, database)]
+
+
+def admin_arguments(files: ImportFiles, database: str = "neo4j") -> list[str]:
+    """What follows ``neo4j-admin`` to import ``files`` into ``database`` (replacing it).
+
+    >>> admin_arguments(ImportFiles(Path("imp"), {"Code": Path("imp/node-Code.csv")}))[:4]
+    ['database', 'import', 'full', 'neo4j']
+    """
+    return ["database", "import", "full", database, "--overwrite-destination=true", "--multiline-fields=true",
+            f"--report-file={files.folder / 'import.report'}", *files.arguments()]

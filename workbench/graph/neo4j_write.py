@@ -1,21 +1,24 @@
 """Writing one batch of elements to Neo4j in one transaction: every row checked against the schema first,
-then one ``UNWIND`` statement per label and per link. Labels, keys, property names and relationship types
-in the text come only from the schema (checked to be identifiers); every value is a parameter, sent as
+then a few ``UNWIND`` statements per label and per link. Labels, keys, property names and relationship
+types in the text come only from the schema (checked to be identifiers); every value is a parameter, sent as
 columns (``$cols.<property>``, one list per property: lists of plain values travel much faster than maps
 through the driver; times travel as ISO text, read back with ``localdatetime``).
 
-* dimension nodes (codes, institutions, persons, products, regions, leads): ``MERGE`` by key;
-* facts (``Event``): the batch's event ids already stored are looked up, new events are ``CREATE``d
-  with their relationships, stored ones updated and their relationships ``MERGE``d. A batch is a
-  transaction, so a load stopped half way and run again ends in the graph of one clean load.
+* nodes of every label: the batch's keys already stored are looked up (with their element ids), new nodes
+  are ``CREATE``d, stored ones updated;
+* relationships: both ends found by element id (cheaper than a second index seek); ``CREATE``d when an
+  end is new in this batch (the relationship cannot exist yet), else ``MERGE``d.
 
+A batch is a transaction, so a load stopped half way and run again ends in the graph of one clean load.
 A value absent from a row (``None``) never erases a stored one (``coalesce``). A relationship whose end is
 neither stored nor in the batch rolls the whole batch back (``SchemaError``).
 
 >>> print(node_statement("Event", ["event_id", "event_time"], "create"))
-UNWIND range(0, size($cols.event_id) - 1) AS i CREATE (n:Event {event_id: $cols.event_id[i]}) SET n.event_time = localdatetime($cols.event_time[i])
+UNWIND range(0, size($cols.event_id) - 1) AS i CREATE (n:Event {event_id: $cols.event_id[i]}) SET n.event_time = localdatetime($cols.event_time[i]) RETURN collect(elementId(n)) AS ids
+>>> print(node_statement("Code", ["code", "scheme"], "update"))
+UNWIND range(0, size($ids) - 1) AS i MATCH (n) WHERE elementId(n) = $ids[i] SET n.scheme = coalesce($cols.scheme[i], n.scheme)
 >>> print(relationship_statement(Link("Lead", "FLAGS", "Code"), ["role"], create=False))
-UNWIND range(0, size($starts) - 1) AS i MATCH (a:Lead {lead_id: $starts[i]}) MATCH (b:Code {code: $ends[i]}) MERGE (a)-[r:FLAGS]->(b) SET r.role = coalesce($cols.role[i], r.role) RETURN count(*) AS written
+UNWIND range(0, size($starts) - 1) AS i MATCH (a) WHERE elementId(a) = $starts[i] MATCH (b) WHERE elementId(b) = $ends[i] MERGE (a)-[r:FLAGS]->(b) SET r.role = coalesce($cols.role[i], r.role)
 """
 
 from __future__ import annotations
@@ -27,11 +30,10 @@ from datetime import datetime
 from workbench.graph.elements import Elements
 from workbench.graph.schema import Link, Property, Schema, SchemaError, schema
 
-#: Labels whose nodes are facts written once (``CREATE`` when new) rather than merged dimensions.
+#: Labels whose nodes are facts, one per event (the bulk import writes them as they come, other nodes once).
 FACT_LABELS = frozenset({"Event"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").fullmatch
 _TYPES = {"string": str, "integer": int, "float": float, "boolean": bool, "datetime": datetime}
-_MATCH = {"merge": "MERGE", "create": "CREATE", "update": "MATCH"}
 
 
 def identifier(name: str) -> str:
@@ -50,24 +52,40 @@ def identifier(name: str) -> str:
 
 
 def node_statement(label: str, names: Iterable[str], mode: str) -> str:
-    """Nodes of ``label`` from the columns ``names`` (the key among them): ``merge`` (dimensions),
-    ``create`` (new facts) or ``update`` (stored facts)."""
+    """Nodes of ``label`` from the columns ``names`` (the key among them): ``create`` (new nodes, their
+    element ids returned in order) or ``update`` (the stored nodes ``$ids``; a missing value keeps the
+    stored one)."""
     declared = schema().label(label)
     name, key = identifier(declared.name), identifier(declared.key)
-    sets = [f"n.{identifier(p)} = {_value('n', declared.property(p), mode != 'create')}" for p in names if p != key]
-    return (f"UNWIND range(0, size($cols.{key}) - 1) AS i {_MATCH[mode]} (n:{name} {{{key}: $cols.{key}[i]}})"
-            + (f" SET {', '.join(sets)}" if sets else ""))
+    sets = [f"n.{identifier(p)} = {_value('n', declared.property(p), mode == 'update')}" for p in names if p != key]
+    if mode == "create":
+        head = f"UNWIND range(0, size($cols.{key}) - 1) AS i CREATE (n:{name} {{{key}: $cols.{key}[i]}})"
+    else:
+        head = "UNWIND range(0, size($ids) - 1) AS i MATCH (n) WHERE elementId(n) = $ids[i]"
+    tail = " RETURN collect(elementId(n)) AS ids" if mode == "create" else ""
+    return head + (f" SET {', '.join(sets)}" if sets else "") + tail
+
+
+def lookup_statement(label: str) -> str:
+    """The stored nodes of ``label`` among the keys ``$keys``: ``[key, element id, properties]``.
+
+    >>> print(lookup_statement("Code"))
+    UNWIND $keys AS k MATCH (n:Code {code: k}) RETURN collect([k, elementId(n), properties(n)]) AS found
+    """
+    declared = schema().label(label)
+    return (f"UNWIND $keys AS k MATCH (n:{identifier(declared.name)} {{{identifier(declared.key)}: k}}) "
+            "RETURN collect([k, elementId(n), properties(n)]) AS found")
 
 
 def relationship_statement(link: Link, names: Iterable[str], create: bool) -> str:
-    """``CREATE`` (the start is a new fact) or ``MERGE`` one relationship per ``$starts``/``$ends`` pair,
-    with the property columns ``names``; returns how many pairs found both ends."""
-    start, end, declared = schema().label(link.start), schema().label(link.end), schema().relationship(link.type)
+    """``CREATE`` (an end is new) or ``MERGE`` one relationship per ``$starts``/``$ends`` pair of element
+    ids, with the property columns ``names``."""
+    declared = schema().relationship(link.type)
     sets = [f"r.{identifier(p)} = {_value('r', declared.property(p), not create)}" for p in names]
-    return (f"UNWIND range(0, size($starts) - 1) AS i MATCH (a:{identifier(start.name)} "
-            f"{{{identifier(start.key)}: $starts[i]}}) MATCH (b:{identifier(end.name)} {{{identifier(end.key)}: $ends[i]}}) "
+    return ("UNWIND range(0, size($starts) - 1) AS i MATCH (a) WHERE elementId(a) = $starts[i] "
+            "MATCH (b) WHERE elementId(b) = $ends[i] "
             f"{'CREATE' if create else 'MERGE'} (a)-[r:{identifier(link.type)}]->(b)"
-            + (f" SET {', '.join(sets)}" if sets else "") + " RETURN count(*) AS written")
+            + (f" SET {', '.join(sets)}" if sets else ""))
 
 
 def _value(variable: str, declared: Property | None, keep: bool) -> str:
@@ -97,45 +115,81 @@ def columns(rows: list[dict], exclude: Iterable[str] = ()) -> dict[str, list]:
 
 def write_batch(tx, elements: Elements) -> None:
     """The batch in transaction ``tx`` (a managed write transaction: retried whole on transient errors)."""
-    new_facts: dict[str, set] = {}
+    ids = _Ids()
     for label, rows in elements.nodes.items():
-        rows = merged_nodes(rows, schema().label(label).key)
-        if label in FACT_LABELS:
-            new_facts[label] = _write_facts(tx, label, rows)
-        elif rows:
-            cols = columns(rows)
-            tx.run(node_statement(label, cols, "merge"), cols=cols).consume()
+        _write_nodes(tx, label, merged_nodes(rows, schema().label(label).key), ids)
     for link, rows in elements.relationships.items():
-        fresh = new_facts.get(link.start, set())
         rows = merged_relationships(rows)
-        _write_relationships(tx, link, [row for row in rows if row["start"] in fresh], create=True)
-        _write_relationships(tx, link, [row for row in rows if row["start"] not in fresh], create=False)
+        ids.find(tx, link.start, [row["start"] for row in rows])
+        ids.find(tx, link.end, [row["end"] for row in rows])
+        fresh = [ids.is_new(link.start, row["start"]) or ids.is_new(link.end, row["end"]) for row in rows]
+        _write_relationships(tx, link, [row for row, new in zip(rows, fresh, strict=True) if new], ids, create=True)
+        _write_relationships(tx, link, [row for row, new in zip(rows, fresh, strict=True) if not new], ids,
+                             create=False)
 
 
-def _write_facts(tx, label: str, rows: list[dict]) -> set:
-    """Create the new facts, update the stored ones; return the keys created."""
-    declared = schema().label(label)
-    name, key = identifier(declared.name), identifier(declared.key)
-    keys = [row[key] for row in rows]
-    found = tx.run(f"UNWIND $keys AS k MATCH (n:{name} {{{key}: k}}) RETURN collect(k) AS found", keys=keys).single()
-    stored = set(found["found"])
-    new = [row for row in rows if row[key] not in stored]
-    for mode, part in (("create", new), ("update", [row for row in rows if row[key] in stored])):
-        if part:
-            cols = columns(part)
-            tx.run(node_statement(label, cols, mode), cols=cols).consume()
-    return {row[key] for row in new}
+class _Ids:
+    """Element ids of the batch's nodes by (label, key), and which of them this batch created."""
+
+    def __init__(self) -> None:
+        self.of: dict[tuple[str, str], str] = {}
+        self.new: set[tuple[str, str]] = set()
+        self.stored: dict[tuple[str, str], dict] = {}  # what the lookup read
+
+    def find(self, tx, label: str, keys: Iterable[str]) -> None:
+        """Look up the stored nodes among ``keys`` whose ids are not known yet (ends outside the batch)."""
+        missing = list(dict.fromkeys(key for key in keys if (label, key) not in self.of))
+        if missing:
+            found = tx.run(lookup_statement(label), keys=missing).single()["found"]
+            for key, element, props in found:
+                self.of[(label, key)], self.stored[(label, key)] = element, props
+
+    def is_new(self, label: str, key: str) -> bool:
+        return (label, key) in self.new
+
+    def changes(self, label: str, row: dict) -> bool:
+        """Whether ``row`` (of a stored node) says something the stored node does not: unchanged nodes
+        are not written again, so batches written at once do not queue for the busy nodes' locks."""
+        stored = self.stored.get((label, row[schema().label(label).key]), {})
+        return any(value is not None and _native(stored.get(name)) != value for name, value in row.items())
+
+    def get(self, label: str, key: str) -> str | None:
+        return self.of.get((label, key))
 
 
-def _write_relationships(tx, link: Link, rows: list[dict], create: bool) -> None:
-    if not rows:
-        return
-    cols = columns(rows, exclude=("start", "end"))
-    written = tx.run(relationship_statement(link, cols, create), starts=[row["start"] for row in rows],
-                     ends=[row["end"] for row in rows], cols=cols).single()["written"]
-    if written != len(rows):
-        raise SchemaError(f"{len(rows) - written} 条 {link.type} 关系的端点不存在 / {len(rows) - written} {link.type} "
-                          f"relationships have an end ({link.start} or {link.end}) neither stored nor in the batch")
+def _write_nodes(tx, label: str, rows: list[dict], ids: _Ids) -> None:
+    """Create the new nodes, update the stored ones (those with more than their key)."""
+    key = schema().label(label).key
+    ids.find(tx, label, [row[key] for row in rows])
+    new = [row for row in rows if ids.get(label, row[key]) is None]
+    if new:
+        cols = columns(new)
+        created = tx.run(node_statement(label, cols, "create"), cols=cols).single()["ids"]
+        for row, element in zip(new, created, strict=True):
+            ids.of[(label, row[key])] = element
+            ids.new.add((label, row[key]))
+    stored = [row for row in rows if not ids.is_new(label, row[key]) and ids.changes(label, row)]
+    if stored:
+        cols = columns(stored)
+        tx.run(node_statement(label, cols, "update"), ids=[ids.get(label, row[key]) for row in stored],
+               cols=cols).consume()
+
+
+def _write_relationships(tx, link: Link, rows: list[dict], ids: _Ids, create: bool) -> None:
+    starts = [ids.get(link.start, row["start"]) for row in rows]
+    ends = [ids.get(link.end, row["end"]) for row in rows]
+    missing = sum(start is None or end is None for start, end in zip(starts, ends, strict=True))
+    if missing:
+        raise SchemaError(f"{missing} 条 {link.type} 关系的端点不存在 / {missing} {link.type} relationships have an "
+                          f"end ({link.start} or {link.end}) neither stored nor in the batch")
+    if rows:
+        cols = columns(rows, exclude=("start", "end"))
+        tx.run(relationship_statement(link, cols, create), starts=starts, ends=ends, cols=cols).consume()
+
+
+def _native(value: object) -> object:
+    """A value read from Neo4j as the builders give it (times as Python ``datetime``)."""
+    return value.to_native() if hasattr(value, "to_native") else value
 
 
 def merged_nodes(rows: list[dict], key: str) -> list[dict]:
