@@ -62,7 +62,7 @@ def graph_command(workspace: str | None, uri: str | None, batch_size: int) -> No
 def import_files_command(workspace: str | None, folder: Path) -> None:
     import shlex
 
-    from workbench.graph.bulk_import import admin_arguments, write_import_files
+    from workbench.graph.bulk_import import ImportFiles, admin_arguments, write_import_files
     from workbench.screens.run import screen
 
     ws = Workspace(workspace_path(workspace))
@@ -72,8 +72,10 @@ def import_files_command(workspace: str | None, folder: Path) -> None:
     files = write_import_files(ws, folder.resolve(), screen(ws))
     click.echo(f"导入文件 import files: {files.events:,} 事件 events, {len(files.nodes)} 节点文件 node files, "
                f"{len(files.relationships)} 关系文件 relationship files in {folder}")
-    click.echo("停止 Neo4j 后运行 / with Neo4j stopped, run (it replaces the database):")
-    click.echo("  neo4j-admin " + shlex.join(admin_arguments(files)))
+    here = ImportFiles(Path("."), {label: Path(path.name) for label, path in files.nodes.items()},
+                       [(type_, Path(path.name)) for type_, path in files.relationships])
+    click.echo("停止 Neo4j 后在该目录运行 / with Neo4j stopped, run in that folder (it replaces the database):")
+    click.echo(f"  cd {shlex.quote(str(folder))} && neo4j-admin " + shlex.join(admin_arguments(here)))
     click.echo("然后启动 Neo4j 并运行 / then start Neo4j and run `tcw graph` once: it adds the constraints and indexes "
                "and checks every event is there")
 

@@ -105,6 +105,13 @@ def test_start_on_a_taken_port_says_so_in_one_line(tmp_path):
     assert not (tmp_path / "lib").exists()  # nothing fetched before the check
 
 
+def test_a_malformed_memory_size_says_so_in_one_line(tmp_path):
+    done = run_script("start", NEO4J_LOCAL_HOME=str(tmp_path), NEO4J_LOCAL_PORT="7999", NEO4J_LOCAL_HEAP="lots")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "NEO4J_LOCAL_HEAP='lots'" in done.stderr
+    assert not (tmp_path / "lib").exists()
+
+
 @pytest.mark.parametrize("module", ["neo4j_home", "neo4j_runtime", "neo4j_local"])
 def test_tool_docstring_examples(module, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(REPO / "tools" / "neo4j")))

@@ -99,6 +99,7 @@ def test_graph_import_files_writes_the_files_and_the_command(tmp_path):
     result = tcw("graph", "--workspace", str(tmp_path / "ws"), "--import-files", str(tmp_path / "imp"))
     assert result.returncode == 0, result.stderr
     assert "1 事件 events" in result.stdout and "neo4j-admin database import full neo4j" in result.stdout
+    assert "--nodes=Event=node-Event.csv" in result.stdout  # relative: runs in the folder, or mounted
     assert (tmp_path / "imp" / "node-Event.csv").read_text(encoding="utf-8").count("\n") == 2  # header and the sale
     empty = tcw("graph", "--workspace", str(tmp_path / "empty"), "--import-files", str(tmp_path / "imp2"))
     assert empty.returncode == 2 and "Traceback" not in empty.stderr and "tcw ingest" in empty.stderr

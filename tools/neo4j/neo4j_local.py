@@ -170,6 +170,7 @@ def memory_from(environ: Mapping[str, str], name: str, default: str) -> str:
 def start(home: Home, environ: Mapping[str, str]) -> int:
     port = number_from(environ, "NEO4J_LOCAL_PORT", DEFAULT_PORT, 65535)
     timeout = number_from(environ, "NEO4J_LOCAL_TIMEOUT", 180, 86400)
+    memory = memory_from(environ, "NEO4J_LOCAL_HEAP", "512m"), memory_from(environ, "NEO4J_LOCAL_PAGECACHE", "256m")
     pid = running_pid(home)
     if pid:
         return already_running(home, pid, timeout)
@@ -178,8 +179,7 @@ def start(home: Home, environ: Mapping[str, str]) -> int:
     home.make_folders()
     runtime.fetch_jars(home, POM)
     clear_stale_pid_files(home)
-    write_config(home, port, memory_from(environ, "NEO4J_LOCAL_HEAP", "512m"),
-                 memory_from(environ, "NEO4J_LOCAL_PAGECACHE", "256m"))
+    write_config(home, port, *memory)
     password = password_for(home, java, java_home)
     write_env(home.env_file, port, password)
     began = time.monotonic()
