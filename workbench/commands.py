@@ -37,10 +37,10 @@ def screen_command(workspace: str | None, rule_ids: list[str], params: dict[str,
 
 
 def graph_command(workspace: str | None, uri: str | None, batch_size: int) -> None:
+    from workbench.graph.load import event_total
     from workbench.graph.writer import (
         advancing,
         connection_kept,
-        event_total,
         graph_settings,
         graph_summary,
         open_neo4j,
@@ -63,12 +63,11 @@ def import_files_command(workspace: str | None, folder: Path) -> None:
     import shlex
 
     from workbench.graph.bulk_import import ImportFiles, admin_arguments, write_import_files
+    from workbench.graph.writer import require_events
     from workbench.screens.run import screen
 
     ws = Workspace(workspace_path(workspace))
-    if not ws.event_files():
-        raise BadInput("工作区中没有事件 / the workspace holds no events", path=str(ws.root),
-                       hint="load files first: tcw ingest PATH… --workspace DIR")
+    require_events(ws)
     files = write_import_files(ws, folder.resolve(), screen(ws))
     click.echo(f"导入文件 import files: {files.events:,} 事件 events, {len(files.nodes)} 节点文件 node files, "
                f"{len(files.relationships)} 关系文件 relationship files in {folder}")

@@ -23,12 +23,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from loaders.errors import BadInput
 from loaders.workspace import Workspace
-from workbench.graph.elements import Elements, event_columns, event_elements, lead_elements, pack_elements
-from workbench.graph.load import graph_context
+from workbench.graph.elements import Elements
+from workbench.graph.load import graph_context, workspace_elements
 from workbench.graph.neo4j_write import FACT_LABELS, identifier
 from workbench.graph.schema import Label, Link, Relationship, schema
 
@@ -155,18 +154,11 @@ def write_import_files(ws: Workspace, folder: Path, leads: pa.Table | None = Non
     """Write the workspace's graph as import files under ``folder``; ``BadInput`` when an event id repeats
     (the transactional writer merges repeats; the import cannot)."""
     folder.mkdir(parents=True, exist_ok=True)
-    context, files = graph_context(ws), ImportFiles(folder)
+    files = ImportFiles(folder)
     out, dimensions, seen = _Files(folder, files), _Dimensions(), set()
     try:
-        relations = ws.root / "reference" / "pack_relations.parquet"
-        if relations.exists():
-            dimensions.add(pack_elements(pq.read_table(relations), context))
-        for events in (pq.ParquetFile(path) for path in ws.event_files()):
-            names = [name for name in event_columns() if name in events.schema_arrow.names]
-            for batch in events.iter_batches(batch_size=batch_size, columns=names):
-                _add_events(event_elements(batch, context), out, dimensions, seen)
-        if leads is not None:
-            dimensions.add(lead_elements(leads, context))
+        for elements, _ in workspace_elements(ws, graph_context(ws), leads, batch_size):
+            _add_events(elements, out, dimensions, seen)
         for label, rows in dimensions.nodes.items():
             out.nodes(label, rows.values())
         for link, rows in dimensions.links.items():
@@ -178,6 +170,7 @@ def write_import_files(ws: Workspace, folder: Path, leads: pa.Table | None = Non
 
 
 def _add_events(elements: Elements, out: _Files, dimensions: _Dimensions, seen: set) -> None:
+    """Facts straight to their files; every dimension merged into ``dimensions``."""
     for label in FACT_LABELS & elements.nodes.keys():
         key = schema().label(label).key
         ids = [row[key] for row in elements.nodes[label]]

@@ -136,14 +136,14 @@ def event_elements(events: pa.Table | pa.RecordBatch | Iterable[dict], context: 
 
 
 #: Event columns the builders read besides those the schema names.
-EVENT_COLUMNS = ("event_id", "trace_code", "institution_code", "psn_no", "med_list_codg", "product_name", "supplier",
-                 "code_product_id", "region_code")
+BUILDER_EVENT_COLUMNS = ("event_id", "trace_code", "institution_code", "psn_no", "med_list_codg", "product_name",
+                         "supplier", "code_product_id", "region_code")
 
 
 def event_columns() -> list[str]:
     """Every event column ``event_elements`` reads."""
     named = [p.column for label in ("Event", "Code", "Institution", "Product") for p in schema().label(label).properties]
-    return list(dict.fromkeys([*EVENT_COLUMNS, *named]))
+    return list(dict.fromkeys([*BUILDER_EVENT_COLUMNS, *named]))
 
 
 def _column_lists(events: pa.Table | pa.RecordBatch | Iterable[dict]) -> dict[str, list]:

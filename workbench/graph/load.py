@@ -11,7 +11,7 @@ workspace's Parquet files in batches) and, when given, the leads, through the el
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from loaders.workspace import Workspace
 from workbench.graph.elements import (
     Context,
+    Elements,
     event_columns,
     event_elements,
     lead_elements,
@@ -31,6 +32,8 @@ from workbench.screens.privacy import workspace_key
 from workbench.screens.reference import reference_tables
 
 BATCH_SIZE = 20_000
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where a load is: ``done`` of ``total`` events written."""
@@ -39,45 +42,58 @@ class Progress:
     total: int
 
 
+def workspace_elements(ws: Workspace, context: Context, leads: pa.Table | None = None,
+                       batch_size: int = BATCH_SIZE) -> Iterator[tuple[Elements, list[str]]]:
+    """The workspace's elements in write order, a batch at a time: the pack relations, the events (read
+    from the Parquet files, only the columns the builders use), then the ``leads``; with each batch the
+    ids of the events it holds (none for packs and leads)."""
+    relations = _reference(ws, "pack_relations")
+    if relations is not None:
+        yield pack_elements(relations, context), []
+    for events in (pq.ParquetFile(path) for path in ws.event_files()):
+        names = [name for name in event_columns() if name in events.schema_arrow.names]
+        for batch in events.iter_batches(batch_size=batch_size, columns=names):
+            yield event_elements(batch, context), batch.column("event_id").to_pylist()
+    for start in range(0, 0 if leads is None else leads.num_rows, batch_size):
+        yield lead_elements(leads.slice(start, batch_size), context), []
+
+
 def load_workspace(store: GraphStore, ws: Workspace, leads: pa.Table | None = None, batch_size: int = BATCH_SIZE,
                    progress: Callable[[Progress], None] | None = None) -> dict[str, int]:
     """Write the workspace's pack relations, events and ``leads`` (optional) into ``store``; return what
-    was read and what was removed (``retain_current``). ``progress`` is called after every batch. Loading
-    again changes nothing."""
-    context = graph_context(ws)
-    relations = _reference(ws, "pack_relations")
-    if relations is not None:
-        store.write(pack_elements(relations, context))
-    files = [pq.ParquetFile(path) for path in ws.event_files()]
-    total, done = sum(f.metadata.num_rows for f in files), 0
-    for events in files:
-        names = [name for name in event_columns() if name in events.schema_arrow.names]
-        for batch in events.iter_batches(batch_size=batch_size, columns=names):
-            store.write(event_elements(batch, context))
-            done += batch.num_rows
+    was read and what was removed (``retain_current``). ``progress`` is called after every batch of
+    events. Loading again changes nothing."""
+    total, done, loaded = event_total(ws), 0, set()
+    for elements, event_ids in workspace_elements(ws, graph_context(ws), leads, batch_size):
+        store.write(elements)
+        if event_ids:
+            done += len(event_ids)
+            loaded.update(event_ids)
             if progress:
                 progress(Progress(done, total))
-    if leads is not None:
-        for start in range(0, leads.num_rows, batch_size):
-            store.write(lead_elements(leads.slice(start, batch_size), context))
+    relations = ws.root / "reference" / "pack_relations.parquet"
     return {"events": done, "leads": 0 if leads is None else leads.num_rows,
-            "pack_relations": 0 if relations is None else relations.num_rows, **retain_current(store, ws, leads)}
+            "pack_relations": pq.ParquetFile(relations).metadata.num_rows if relations.exists() else 0,
+            **retain_current(store, loaded, leads)}
 
 
-def retain_current(store: GraphStore, ws: Workspace, leads: pa.Table | None) -> dict[str, int]:
-    """Remove the stored events the workspace no longer holds (a 3507 delete withdrew their record) and,
-    when ``leads`` are given, the stored leads the screens no longer find; how many of each."""
-    kept = set()
-    for path in ws.event_files():
-        kept.update(pq.read_table(path, columns=["event_id"]).column("event_id").to_pylist())
-    removed = {"removed_events": store.remove("Event", store.keys("Event") - kept), "removed_leads": 0}
+def event_total(ws: Workspace) -> int:
+    """Events in the workspace (from the Parquet footers)."""
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in ws.event_files())
+
+
+def retain_current(store: GraphStore, events: set[str], leads: pa.Table | None) -> dict[str, int]:
+    """Remove the stored events not among ``events`` (the workspace's: a 3507 delete withdrew the others)
+    and, when ``leads`` are given, the stored leads the screens no longer find; how many of each."""
+    removed = {"removed_events": store.remove("Event", store.keys("Event") - events), "removed_leads": 0}
     if leads is not None:
         removed["removed_leads"] = store.remove("Lead", store.keys("Lead") - set(leads.column("lead_id").to_pylist()))
     return removed
 
 
 def graph_context(ws: Workspace) -> Context:
-    """The workspace's pseudonym key and the reference data the builders need."""
+    """The workspace's pseudonym key and the reference data the builders need (the pack relations'
+    parents are the aggregate codes)."""
     tables = reference_tables(ws)
     prefixes = tables["product_prefixes"].to_pylist()
     product_of_prefix: dict[str, str] = {}

@@ -102,19 +102,19 @@ class Neo4jStore(GraphStore):
         """``DETACH DELETE`` in transactions of 1,000 nodes (a busy node's relationships are many), then
         the unreferenced ends, hop by hop."""
         declared = self.schema.label(label)
-        query = f"UNWIND $keys AS key MATCH (n:{identifier(declared.name)} {{{identifier(declared.key)}: key}})"
-        keys, removed, ends = sorted(set(keys)), 0, set()
-        for start in range(0, len(keys), 100_000):
-            rows = self._run(query + q.REMOVE, keys=keys[start:start + 100_000])
-            removed += len(rows)
-            ends.update(end for row in rows for end in row["ends"])
+        query = f"UNWIND $ids AS key MATCH (n:{identifier(declared.name)} {{{identifier(declared.key)}: key}})"
+        rows = self._run_chunked(query + q.REMOVE, set(keys))
+        ends = {end for row in rows for end in row["ends"]}
         while ends:
-            ids = sorted(ends)
-            ends = {end for start in range(0, len(ids), 100_000)
-                    for row in self._run(q.UNREFERENCED + q.REMOVE, ids=ids[start:start + 100_000],
-                                         standalone=list(STANDALONE))
+            ends = {end for row in self._run_chunked(q.UNREFERENCED + q.REMOVE, ends, standalone=list(STANDALONE))
                     for end in row["ends"]}
-        return removed
+        return len(rows)
+
+    def _run_chunked(self, query: str, ids: Iterable[str], chunk: int = 100_000, **params) -> list[dict]:
+        """``query`` over ``$ids`` a chunk at a time (a parameter list of millions is too large)."""
+        ids = sorted(ids)
+        return [row for start in range(0, len(ids), chunk) for row in self._run(query, ids=ids[start:start + chunk],
+                                                                                 **params)]
 
     def close(self) -> None:
         self.driver.close()

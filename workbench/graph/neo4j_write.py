@@ -149,7 +149,8 @@ class _Ids:
 
     def changes(self, label: str, row: dict) -> bool:
         """Whether ``row`` (of a stored node) says something the stored node does not: unchanged nodes
-        are not written again, so batches written at once do not queue for the busy nodes' locks."""
+        (the institutions and products of every batch, a whole workspace written again) are not written
+        again, and take no write locks."""
         stored = self.stored.get((label, row[schema().label(label).key]), {})
         return any(value is not None and _native(stored.get(name)) != value for name, value in row.items())
 
@@ -158,7 +159,7 @@ class _Ids:
 
 
 def _write_nodes(tx, label: str, rows: list[dict], ids: _Ids) -> None:
-    """Create the new nodes, update the stored ones (those with more than their key)."""
+    """Create the new nodes; update the stored ones whose values changed."""
     key = schema().label(label).key
     ids.find(tx, label, [row[key] for row in rows])
     new = [row for row in rows if ids.get(label, row[key]) is None]

@@ -19,8 +19,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pyarrow.parquet as pq
-
 from loaders.errors import BadInput
 from loaders.workspace import Workspace
 from workbench.graph.load import Progress, load_workspace
@@ -105,9 +103,11 @@ def advancing(advance: Callable[[int], None]) -> Callable[[Progress], None]:
     return step
 
 
-def event_total(ws: Workspace) -> int:
-    """Events in the workspace (from the Parquet footers)."""
-    return sum(pq.ParquetFile(path).metadata.num_rows for path in ws.event_files())
+def require_events(ws: Workspace) -> None:
+    """``BadInput`` when the workspace holds no events yet, with what to do."""
+    if not ws.event_files():
+        raise BadInput("工作区中没有事件 / the workspace holds no events", path=str(ws.root),
+                       hint="load files first: tcw ingest PATH… --workspace DIR")
 
 
 def write_graph(store: GraphStore, ws: Workspace, batch_size: int = BATCH_SIZE,
@@ -115,9 +115,7 @@ def write_graph(store: GraphStore, ws: Workspace, batch_size: int = BATCH_SIZE,
     """Screen the workspace and write its pack relations, events and leads into ``store``."""
     from workbench.screens.run import screen
 
-    if not ws.event_files():
-        raise BadInput("工作区中没有事件 / the workspace holds no events", path=str(ws.root),
-                       hint="load files first: tcw ingest PATH… --workspace DIR")
+    require_events(ws)
     if batch_size < 1:
         raise BadInput(f"批大小须为正数 / --batch-size must be positive, got {batch_size}", hint="e.g. 20000")
     began = time.perf_counter()
