@@ -6,6 +6,7 @@ import files, imported by ``neo4j-admin`` into a second server, give exactly the
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -53,6 +54,10 @@ def dump(driver) -> list[str]:
     rows += [repr((r["a"], r["ap"][keys[r["a"]]], r["type"], r["b"], r["bp"][keys[r["b"]]], sorted(r["props"].items())))
              for r in links]
     return sorted(rows)
+
+
+def csv_files(folder) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in folder.glob("*.csv")}
 
 
 def event_count(driver) -> int:
@@ -194,10 +199,20 @@ def test_settings_come_from_the_option_then_the_environment(workspace):
 @pytest.mark.parametrize("district", [3], indirect=True)
 def test_the_bulk_import_files_give_the_graph_of_a_transactional_load(district_ws, neo4j_settings, neo4j_driver,
                                                                      tmp_path):
-    assert tcw_graph(district_ws, neo4j_settings).returncode == 0
+    ws = Workspace(tmp_path / "ws")
+    shutil.copytree(district_ws.root, ws.root)
+    write(ws, [event(0, code=HOSTILE_CODE, institution_code="H50011600001", institution_type="hospital",
+                     institution_name=HOSTILE_NAME, psn_no="PATIENT-1", amount=float("inf")),
+               event(1, code=HOSTILE_CODE, day=30, institution_code=HOSTILE_CODE + "P", supplier="}) RETURN 1 //",
+                     batch_no="`]` {x: 1}", source_file="a'b\"c`.json", unit_price=float("-inf"))])
+    assert tcw_graph(ws, neo4j_settings).returncode == 0
     transactional = dump(neo4j_driver)
-    files = write_import_files(district_ws, tmp_path / "import", screen(district_ws), batch_size=1000)
+    leads = screen(ws)
+    files = write_import_files(ws, tmp_path / "import", leads, batch_size=1000, workers=2)
     assert files.events == event_count(neo4j_driver)
+    alone = write_import_files(ws, tmp_path / "alone", leads, batch_size=1000, workers=1)
+    assert csv_files(alone.folder) == csv_files(files.folder), "the same files built here or in two processes"
+    assert not list(files.folder.glob(".waiting-*")), "the waiting relationships are cleaned up"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -218,6 +233,7 @@ def test_the_bulk_import_files_give_the_graph_of_a_transactional_load(district_w
         store = Neo4jStore.connect(login["NEO4J_URI"], login["NEO4J_USER"], login["NEO4J_PASSWORD"])
         try:
             assert dump(store.driver) == transactional
+            assert store.code_history(HOSTILE_CODE)[0]["institution"] == "H50011600001"
         finally:
             store.close()
     finally:

@@ -4,73 +4,35 @@ database; the constraints and indexes follow when the server is back (``Neo4jSto
 Transactions are skipped altogether, so this is the fast way to put a large district into a new server;
 every later load goes through ``tcw graph``.
 
-Events are facts and are streamed to their files batch by batch (their ids must be unique); codes, persons,
-institutions and the other dimensions are merged in memory first, as a store merges them.
+Every node gets its record number as its id (``--id-type=actual``: the import maps no keys): events are
+numbered 0, 1, … as they stream to their file (their ids must be unique); codes, persons, institutions
+and the other dimensions are merged in memory, numbered after the events in order of first sight and
+written at the end. An event's relationships point at dimensions not yet numbered, so they wait in Arrow
+stream files beside the CSV files until the end.
 
->>> csv_value(True), csv_value(2.5), csv_value(None), csv_value(datetime(2025, 6, 1, 9))
-('true', '2.5', '', '2025-06-01T09:00:00')
->>> header(schema().label("Product"))
-['med_list_codg:ID(Product)', 'name:string']
+>>> files = ImportFiles(Path("imp"), {"Code": Path("imp/node-Code.csv")})
+>>> files.arguments()
+['--nodes=Code=imp/node-Code.csv']
 """
 
 from __future__ import annotations
 
-import csv
-import math
-from collections.abc import Iterable
+import os
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from loaders.errors import BadInput
 from loaders.workspace import Workspace
+from workbench.graph.bulk_parts import FactPart, ImportPart, import_parts, link_properties
 from workbench.graph.elements import Elements
-from workbench.graph.load import graph_context, workspace_elements
-from workbench.graph.neo4j_write import FACT_LABELS, identifier
-from workbench.graph.schema import Label, Link, Relationship, schema
+from workbench.graph.import_csv import CsvFiles, key_first, property_columns
+from workbench.graph.load import BATCH_SIZE, graph_context, workspace_batches
+from workbench.graph.schema import Link, schema
 
-#: neo4j-admin column types of the schema's property types.
-IMPORT_TYPES = {"string": "string", "integer": "long", "float": "double", "boolean": "boolean",
-                "datetime": "localdatetime"}
 ADMIN_CLASS = "org.neo4j.server.startup.Neo4jAdminCommand"
-
-
-def csv_value(value: object) -> str:
-    """A property value as an import file cell (absent: an empty cell, which the import leaves out)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, float) and math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value if isinstance(value, str) else repr(value)
-
-
-def cells(values: list, kind: str) -> list:
-    """A column of one property type as the CSV writer takes it (``None`` is written as an empty cell;
-    strings and whole numbers as they are).
-
-    >>> cells([True, None], "boolean"), cells([float("inf"), 0.5], "float")
-    (['true', ''], ['Infinity', '0.5'])
-    """
-    if kind in ("string", "integer"):
-        return values
-    return [csv_value(value) for value in values]
-
-
-def header(label: Label) -> list[str]:
-    """A node file's header: the key as the label's id, then every property with its type."""
-    return [f"{identifier(label.key)}:ID({identifier(label.name)})"] + [
-        f"{identifier(p.name)}:{IMPORT_TYPES[p.type]}" for p in label.properties if p.name != label.key]
-
-
-def relationship_header(link: Link, declared: Relationship) -> list[str]:
-    return [f":START_ID({identifier(link.start)})", f":END_ID({identifier(link.end)})"] + [
-        f"{identifier(p.name)}:{IMPORT_TYPES[p.type]}" for p in declared.properties]
 
 
 @dataclass
@@ -88,101 +50,123 @@ class ImportFiles:
                 + [f"--relationships={type_}={path}" for type_, path in self.relationships])
 
 
-class _Files:
-    """One open CSV writer per label and per link, each file with its header."""
-
-    def __init__(self, folder: Path, files: ImportFiles) -> None:
-        self.folder, self.files, self._open = folder, files, {}
-
-    def writer(self, name: object):
-        if name not in self._open:
-            if isinstance(name, Link):
-                path = self.folder / f"rel-{name.type}-{name.start}-{name.end}.csv"
-                first = relationship_header(name, schema().relationship(name.type))
-                self.files.relationships.append((name.type, path))
-            else:
-                path = self.folder / f"node-{name}.csv"
-                first = header(schema().label(name))
-                self.files.nodes[name] = path
-            handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in close()
-            self._open[name] = (handle, csv.writer(handle))
-            self._open[name][1].writerow(first)
-        return self._open[name][1]
-
-    def nodes(self, label: str, rows: Iterable[dict]) -> None:
-        declared = schema().label(label)
-        rows = list(rows)
-        kinds = [(declared.key, "string")] + [(p.name, p.type) for p in declared.properties if p.name != declared.key]
-        columns = [cells([row.get(name) for row in rows], kind) for name, kind in kinds]
-        self.writer(label).writerows(zip(*columns, strict=True))
-
-    def links(self, link: Link, rows: Iterable[dict]) -> None:
-        rows = list(rows)
-        kinds = [(p.name, p.type) for p in schema().relationship(link.type).properties]
-        columns = [[row["start"] for row in rows], [row["end"] for row in rows]]
-        columns += [cells([row.get(name) for row in rows], kind) for name, kind in kinds]
-        self.writer(link).writerows(zip(*columns, strict=True))
-
-    def close(self) -> None:
-        for handle, _ in self._open.values():
-            handle.close()
-
-
-class _Dimensions:
-    """Dimension nodes and their relationships merged across batches (later values win)."""
-
-    def __init__(self) -> None:
-        self.nodes: dict[str, dict[str, dict]] = {}
-        self.links: dict[Link, dict[tuple[str, str], dict]] = {}
-
-    def add(self, elements: Elements, skip: frozenset[str] = FACT_LABELS) -> None:
-        for label, rows in elements.nodes.items():
-            if label not in skip:
-                merged, key = self.nodes.setdefault(label, {}), schema().label(label).key
-                for row in rows:
-                    merged[row[key]] = {**merged[row[key]], **row} if row[key] in merged else row
-        for link, rows in elements.relationships.items():
-            if link.start not in skip:
-                merged = self.links.setdefault(link, {})
-                for row in rows:
-                    ends = row["start"], row["end"]
-                    merged[ends] = {**merged[ends], **row} if ends in merged else row
-
-
 def write_import_files(ws: Workspace, folder: Path, leads: pa.Table | None = None,
-                       batch_size: int = 20_000) -> ImportFiles:
-    """Write the workspace's graph as import files under ``folder``; ``BadInput`` when an event id repeats
-    (the transactional writer merges repeats; the import cannot)."""
+                       batch_size: int = BATCH_SIZE, workers: int | None = None) -> ImportFiles:
+    """Write the workspace's graph as import files under ``folder``, the batches built in ``workers``
+    processes (default: one per core); ``BadInput`` when an event id repeats (the transactional writer
+    merges repeats; the import cannot)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = ImportFiles(folder)
-    out, dimensions, seen = _Files(folder, files), _Dimensions(), set()
+    out, dimensions, facts = CsvFiles(folder, files), _Dimensions(), _Facts(folder)
+    workers = len(os.sched_getaffinity(0)) if workers is None else workers
     try:
-        for elements, _ in workspace_elements(ws, graph_context(ws), leads, batch_size):
-            _add_events(elements, out, dimensions, seen)
-        for label, rows in dimensions.nodes.items():
-            out.nodes(label, rows.values())
-        for link, rows in dimensions.links.items():
-            out.links(link, rows.values())
+        for part in import_parts(workspace_batches(ws, leads, batch_size), graph_context(ws), workers):
+            dimensions.add(part.dimensions)
+            facts.add(part, dimensions, out)
+        offsets = dimensions.offsets(first=facts.count)
+        dimensions.write(out, offsets)
+        facts.write_links(out, offsets)
     finally:
         out.close()
-    files.events = len(seen)
+        facts.close()
+    files.events = facts.count
     return files
 
 
-def _add_events(elements: Elements, out: _Files, dimensions: _Dimensions, seen: set) -> None:
-    """Facts straight to their files; every dimension merged into ``dimensions``."""
-    for label in FACT_LABELS & elements.nodes.keys():
-        key = schema().label(label).key
-        ids = [row[key] for row in elements.nodes[label]]
-        if not seen.isdisjoint(ids):
+def _ids(start: int, count: int) -> pa.Array:
+    return pa.array(range(start, start + count), type=pa.int64())
+
+
+class _Dimensions:
+    """Dimension nodes and their relationships merged across batches (later values win); each node
+    numbered from 0 within its label in order of first sight, moved past the events at the end."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, dict]] = {}
+        self.ids: dict[str, dict[str, int]] = {}
+        self.links: dict[Link, dict[tuple[str, str], dict]] = {}
+
+    def add(self, elements: Elements) -> None:
+        for label, rows in elements.nodes.items():
+            self._add_nodes(label, rows)
+        for link, rows in elements.relationships.items():
+            merged = self.links.setdefault(link, {})
+            for row in rows:
+                ends = row["start"], row["end"]
+                merged[ends] = {**merged[ends], **row} if ends in merged else row
+
+    def _add_nodes(self, label: str, rows: list[dict]) -> None:
+        merged, ids, key = self.rows.setdefault(label, {}), self.ids.setdefault(label, {}), schema().label(label).key
+        for row in rows:
+            if row[key] in merged:
+                merged[row[key]] = {**merged[row[key]], **row}
+            else:
+                merged[row[key]], ids[row[key]] = row, len(ids)
+
+    def offsets(self, first: int) -> dict[str, int]:
+        """Each label's first id when the dimensions follow ``first`` numbers already given."""
+        offsets = {}
+        for label, ids in self.ids.items():
+            offsets[label], first = first, first + len(ids)
+        return offsets
+
+    def write(self, out: CsvFiles, offsets: dict[str, int]) -> None:
+        for label, merged in self.rows.items():
+            columns = property_columns(key_first(schema().label(label)), list(merged.values()))
+            out.nodes(label, _ids(offsets[label], len(merged)), columns)
+        for link, merged in self.links.items():
+            starts, ends = self.ids[link.start], self.ids[link.end]
+            out.links(link, pa.array([offsets[link.start] + starts[start] for start, _ in merged], type=pa.int64()),
+                      pa.array([offsets[link.end] + ends[end] for _, end in merged], type=pa.int64()),
+                      link_properties(link, list(merged.values())))
+
+
+class _Facts:
+    """Events straight to their file, numbered 0, 1, … in the order they come; their relationships
+    kept in an Arrow stream file per link (start id, the far end's number within its label, properties)
+    until the dimensions are counted."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.count, self.seen = folder, 0, set()
+        self._waiting: dict[Link, tuple[Path, pa.RecordBatchStreamWriter]] = {}
+
+    def add(self, part: ImportPart, dimensions: _Dimensions, out: CsvFiles) -> None:
+        first = {label: self._add_nodes(label, fact, out) for label, fact in part.facts.items()}
+        for link, waiting in part.links.items():
+            ends = dimensions.ids[link.end]
+            self._wait(link, pa.record_batch(
+                [pc.add(waiting.starts, first[link.start]), pa.array([ends[end] for end in waiting.ends], type=pa.int64()),
+                 *waiting.properties],
+                names=["start", "end", *(p.name for p in schema().relationship(link.type).properties)]))
+
+    def _add_nodes(self, label: str, fact: FactPart, out: CsvFiles) -> int:
+        """Write the facts; the id of the first."""
+        if not self.seen.isdisjoint(fact.keys):
             raise BadInput("事件编号重复，无法批量导入 / an event id repeats, so the bulk import cannot be used",
                            hint="load with tcw graph, which merges repeats")
-        seen.update(ids)
-        out.nodes(label, elements.nodes[label])
-    for link, rows in elements.relationships.items():
-        if link.start in FACT_LABELS:
-            out.links(link, rows)
-    dimensions.add(elements)
+        self.seen.update(fact.keys)
+        out.nodes(label, _ids(self.count, len(fact.keys)), fact.columns)
+        self.count += len(fact.keys)
+        return self.count - len(fact.keys)
+
+    def _wait(self, link: Link, batch: pa.RecordBatch) -> None:
+        if link not in self._waiting:
+            path = self.folder / f".waiting-{link.type}-{link.start}-{link.end}.arrows"
+            self._waiting[link] = path, pa.ipc.new_stream(str(path), batch.schema)
+        self._waiting[link][1].write_batch(batch)
+
+    def write_links(self, out: CsvFiles, offsets: dict[str, int]) -> None:
+        """The waiting relationships, their far ends moved past the events."""
+        for link, (path, writer) in self._waiting.items():
+            writer.close()
+            with pa.ipc.open_stream(str(path)) as reader:
+                for batch in reader:
+                    out.links(link, batch.column(0), pc.add(batch.column(1), offsets[link.end]), batch.columns[2:])
+
+    def close(self) -> None:
+        for path, writer in self._waiting.values():
+            writer.close()
+            path.unlink(missing_ok=True)
 
 
 def import_command(home: Path, files: ImportFiles, java: str = "java", database: str = "neo4j") -> list[str]:
@@ -198,5 +182,6 @@ def admin_arguments(files: ImportFiles, database: str = "neo4j") -> list[str]:
     >>> admin_arguments(ImportFiles(Path("imp"), {"Code": Path("imp/node-Code.csv")}))[:4]
     ['database', 'import', 'full', 'neo4j']
     """
-    return ["database", "import", "full", database, "--overwrite-destination=true", "--multiline-fields=true",
+    return ["database", "import", "full", database, "--overwrite-destination=true", "--id-type=actual",
+            "--multiline-fields=true",
             f"--report-file={files.folder / 'import.report'}", *files.arguments()]

@@ -42,20 +42,47 @@ class Progress:
     total: int
 
 
-def workspace_elements(ws: Workspace, context: Context, leads: pa.Table | None = None,
-                       batch_size: int = BATCH_SIZE) -> Iterator[tuple[Elements, list[str]]]:
-    """The workspace's elements in write order, a batch at a time: the pack relations, the events (read
-    from the Parquet files, only the columns the builders use), then the ``leads``; with each batch the
-    ids of the events it holds (none for packs and leads)."""
+@dataclass(frozen=True)
+class SourceBatch:
+    """A slice of what the graph is built from: ``kind`` is ``packs`` (the pack relations), ``events``
+    (canonical events, only the columns the builders use) or ``leads``."""
+
+    kind: str
+    table: pa.Table | pa.RecordBatch
+
+    def event_ids(self) -> list[str]:
+        """The ids of the events it holds (none for packs and leads)."""
+        return self.table.column("event_id").to_pylist() if self.kind == "events" else []
+
+
+BUILDERS = {"packs": pack_elements, "events": event_elements, "leads": lead_elements}
+
+
+def batch_elements(batch: SourceBatch, context: Context) -> Elements:
+    """The elements of one source batch."""
+    return BUILDERS[batch.kind](batch.table, context)
+
+
+def workspace_batches(ws: Workspace, leads: pa.Table | None = None,
+                      batch_size: int = BATCH_SIZE) -> Iterator[SourceBatch]:
+    """The workspace's sources in write order, a batch at a time: the pack relations, the events (read
+    from the Parquet files), then the ``leads``."""
     relations = _reference(ws, "pack_relations")
     if relations is not None:
-        yield pack_elements(relations, context), []
+        yield SourceBatch("packs", relations)
     for events in (pq.ParquetFile(path) for path in ws.event_files()):
         names = [name for name in event_columns() if name in events.schema_arrow.names]
         for batch in events.iter_batches(batch_size=batch_size, columns=names):
-            yield event_elements(batch, context), batch.column("event_id").to_pylist()
+            yield SourceBatch("events", batch)
     for start in range(0, 0 if leads is None else leads.num_rows, batch_size):
-        yield lead_elements(leads.slice(start, batch_size), context), []
+        yield SourceBatch("leads", leads.slice(start, batch_size))
+
+
+def workspace_elements(ws: Workspace, context: Context, leads: pa.Table | None = None,
+                       batch_size: int = BATCH_SIZE) -> Iterator[tuple[Elements, list[str]]]:
+    """The elements of ``workspace_batches``, with the ids of the events each batch holds."""
+    for batch in workspace_batches(ws, leads, batch_size):
+        yield batch_elements(batch, context), batch.event_ids()
 
 
 def load_workspace(store: GraphStore, ws: Workspace, leads: pa.Table | None = None, batch_size: int = BATCH_SIZE,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import networkx as nx
@@ -57,8 +58,16 @@ class Neo4jStore(GraphStore):
         self.driver = driver
         self.database = database
         self.schema = schema()
-        for statement in neo4j_constraints(self.schema):  # constraints and indexes before any write
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Indexes and constraints before any write: the indexes fill in the background while the
+        constraints are made two at a time (after a bulk import each one scans its label)."""
+        statements = neo4j_constraints(self.schema)
+        for statement in (s for s in statements if not s.startswith("CREATE CONSTRAINT")):
             self._run(statement)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(self._run, [s for s in statements if s.startswith("CREATE CONSTRAINT")]))
         self._run("CALL db.awaitIndexes(300)")
 
     @classmethod

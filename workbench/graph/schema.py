@@ -249,23 +249,24 @@ def _relationship(type_: str, spec: dict, labels: set[str]) -> Relationship:
 
 
 def neo4j_constraints(declared: Schema | None = None) -> list[str]:
-    """Cypher DDL, built only from declared identifiers: a uniqueness constraint on every label's key
-    (which also indexes it), then a range index on every other declared index property.
+    """Cypher DDL, built only from declared identifiers: a range index on every declared index property
+    (these fill in the background), then a uniqueness constraint on every label's key (which also
+    indexes it; creating one waits until it is filled).
 
     >>> ddl = neo4j_constraints()
     >>> ddl[0]
-    'CREATE CONSTRAINT Code_code_key IF NOT EXISTS FOR (n:Code) REQUIRE n.code IS UNIQUE'
-    >>> 'CREATE INDEX Event_event_time IF NOT EXISTS FOR (n:Event) ON (n.event_time)' in ddl
+    'CREATE INDEX Institution_type IF NOT EXISTS FOR (n:Institution) ON (n.type)'
+    >>> 'CREATE CONSTRAINT Code_code_key IF NOT EXISTS FOR (n:Code) REQUIRE n.code IS UNIQUE' in ddl
     True
     """
     declared = declared or schema()
     statements = []
     for label in declared.labels:
-        name, key = _identifier(label.name), _identifier(label.key)
-        statements.append(f"CREATE CONSTRAINT {name}_{key}_key IF NOT EXISTS FOR (n:{name}) REQUIRE n.{key} IS UNIQUE")
-    for label in declared.labels:
         for prop in map(_identifier, label.indexes):
             statements.append(f"CREATE INDEX {label.name}_{prop} IF NOT EXISTS FOR (n:{label.name}) ON (n.{prop})")
+    for label in declared.labels:
+        name, key = _identifier(label.name), _identifier(label.key)
+        statements.append(f"CREATE CONSTRAINT {name}_{key}_key IF NOT EXISTS FOR (n:{name}) REQUIRE n.{key} IS UNIQUE")
     return statements
 
 
