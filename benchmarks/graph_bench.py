@@ -208,6 +208,7 @@ def bulk_figures(ws: Path, events: int, counts: dict[str, int] | None) -> None:
     for step, value in steps.items():
         print(f"| {step} | {value:.1f} |")
     print(f"| **bulk first load: {events / counted:,.0f} events/s** | {counted:.1f} |")
+    print("graph after the bulk path: " + ", ".join(f"{label} {count:,}" for label, count in bulk_counts.items()))
     if counts is not None:
         print(f"graph after the bulk path: {'the same' if bulk_counts == counts else 'DIFFERENT'} counts as after "
               "tcw graph")

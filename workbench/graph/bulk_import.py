@@ -29,7 +29,7 @@ from loaders.workspace import Workspace
 from workbench.graph.bulk_parts import FactPart, ImportPart, import_parts, link_properties
 from workbench.graph.elements import Elements
 from workbench.graph.import_csv import CsvFiles, key_first, property_columns
-from workbench.graph.load import BATCH_SIZE, graph_context, workspace_batches
+from workbench.graph.load import BATCH_SIZE, event_total, graph_context, workspace_batches
 from workbench.graph.schema import Link, schema
 
 ADMIN_CLASS = "org.neo4j.server.startup.Neo4jAdminCommand"
@@ -53,12 +53,14 @@ class ImportFiles:
 def write_import_files(ws: Workspace, folder: Path, leads: pa.Table | None = None,
                        batch_size: int = BATCH_SIZE, workers: int | None = None) -> ImportFiles:
     """Write the workspace's graph as import files under ``folder``, the batches built in ``workers``
-    processes (default: one per core); ``BadInput`` when an event id repeats (the transactional writer
-    merges repeats; the import cannot)."""
+    processes (default: one per core when there is more than one batch of events); ``BadInput`` when an
+    event id repeats (the transactional writer merges repeats; the import cannot). Scripts that call it
+    guard their main code with ``if __name__ == "__main__":`` (the workers are spawned)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = ImportFiles(folder)
     out, dimensions, facts = CsvFiles(folder, files), _Dimensions(), _Facts(folder)
-    workers = len(os.sched_getaffinity(0)) if workers is None else workers
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if event_total(ws) > batch_size else 1
     try:
         for part in import_parts(workspace_batches(ws, leads, batch_size), graph_context(ws), workers):
             dimensions.add(part.dimensions)
