@@ -33,6 +33,7 @@ from workbench.graph.load import BATCH_SIZE, event_total, graph_context, workspa
 from workbench.graph.schema import Link, schema
 
 ADMIN_CLASS = "org.neo4j.server.startup.Neo4jAdminCommand"
+MAX_WORKERS = 4
 
 
 @dataclass
@@ -53,14 +54,15 @@ class ImportFiles:
 def write_import_files(ws: Workspace, folder: Path, leads: pa.Table | None = None,
                        batch_size: int = BATCH_SIZE, workers: int | None = None) -> ImportFiles:
     """Write the workspace's graph as import files under ``folder``, the batches built in ``workers``
-    processes (default: one per core when there is more than one batch of events); ``BadInput`` when an
+    processes (default: one per core, at most ``MAX_WORKERS``, when there is more than one batch of
+    events: beyond that the main process, which merges and writes, is the limit); ``BadInput`` when an
     event id repeats (the transactional writer merges repeats; the import cannot). Scripts that call it
     guard their main code with ``if __name__ == "__main__":`` (the workers are spawned)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = ImportFiles(folder)
     out, dimensions, facts = CsvFiles(folder, files), _Dimensions(), _Facts(folder)
     if workers is None:
-        workers = len(os.sched_getaffinity(0)) if event_total(ws) > batch_size else 1
+        workers = min(MAX_WORKERS, len(os.sched_getaffinity(0))) if event_total(ws) > batch_size else 1
     try:
         for part in import_parts(workspace_batches(ws, leads, batch_size), graph_context(ws), workers):
             dimensions.add(part.dimensions)

@@ -94,10 +94,9 @@ def _worker_part(batch: SourceBatch) -> ImportPart:
     return import_part(batch, _WORKER_CONTEXT[0])
 
 
-def import_parts(batches: Iterable[SourceBatch], context: Context, workers: int = 1,
-                 ahead: int = 4) -> Iterator[ImportPart]:
+def import_parts(batches: Iterable[SourceBatch], context: Context, workers: int = 1) -> Iterator[ImportPart]:
     """``import_part`` of every batch, in order: here when ``workers`` is 1, else in that many worker
-    processes, at most ``ahead`` batches in flight (memory stays bounded)."""
+    processes, at most two batches a worker in flight (memory stays bounded)."""
     if workers <= 1:
         yield from (import_part(batch, context) for batch in batches)
         return
@@ -106,7 +105,7 @@ def import_parts(batches: Iterable[SourceBatch], context: Context, workers: int 
         pending = deque()
         for batch in batches:
             pending.append(pool.submit(_worker_part, batch))
-            if len(pending) > ahead:
+            if len(pending) > 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
