@@ -83,10 +83,8 @@ def tcw_graph(ws: Path, login: dict[str, str], batch_size: int):
     return result, seconds
 
 
-def percentiles(run: Callable[[object], object], items: list, warm: int = 0) -> tuple[float, float, list]:
-    """p50 and p95 in milliseconds of ``run`` over ``items`` (after ``warm`` unmeasured calls)."""
-    for item in items[:warm]:
-        run(item)
+def percentiles(run: Callable[[object], object], items: list) -> tuple[float, float, list]:
+    """p50 and p95 in milliseconds of ``run`` over ``items`` (the caller warms the server first)."""
     times, answers = [], []
     for item in items:
         began = time.perf_counter()
@@ -101,8 +99,7 @@ def memory_settings(store) -> str:
     rows = store.driver.execute_query(query, names=["server.memory.heap.initial_size", "server.memory.heap.max_size",
                                                     "server.memory.pagecache.size", "db.memory.transaction.total.max"]
                                       ).records
-    settings = ", ".join(f"{row['name']}={row['value']}" for row in rows)
-    return settings
+    return ", ".join(f"{row['name']}={row['value']}" for row in rows)
 
 
 def ping(store) -> None:

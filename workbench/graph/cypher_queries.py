@@ -87,6 +87,7 @@ def chain(row: dict) -> dict:
     """A ``CHAIN_PAIRS`` row (times as Python values) with its span in days."""
     return {**row, "span_days": span_days(row["first_time"], row["resale_time"])}
 
+
 #: Remove nodes ``n`` (matched before this text) 1,000 to a transaction; the element ids of their ends.
 REMOVE = """
 CALL (n) {

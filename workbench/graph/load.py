@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -98,7 +99,7 @@ def load_workspace(store: GraphStore, ws: Workspace, leads: pa.Table | None = No
             loaded.update(event_ids)
             if progress:
                 progress(Progress(done, total))
-    relations = ws.root / "reference" / "pack_relations.parquet"
+    relations = _reference_file(ws, "pack_relations")
     return {"events": done, "leads": 0 if leads is None else leads.num_rows,
             "pack_relations": pq.ParquetFile(relations).metadata.num_rows if relations.exists() else 0,
             **retain_current(store, loaded, leads)}
@@ -136,7 +137,12 @@ def graph_context(ws: Workspace) -> Context:
                    product_of_prefix=product_of_prefix, product_names=names, suppliers=suppliers)
 
 
+def _reference_file(ws: Workspace, kind: str) -> Path:
+    """Where a reference table is (``Workspace.reference_path`` would create the folder)."""
+    return ws.root / "reference" / f"{kind}.parquet"
+
+
 def _reference(ws: Workspace, kind: str) -> pa.Table | None:
-    path = ws.root / "reference" / f"{kind}.parquet"
+    path = _reference_file(ws, kind)
     return pq.read_table(path) if path.exists() else None
 

@@ -144,6 +144,10 @@ class _Ids:
             for key, element, props in found:
                 self.of[(label, key)], self.stored[(label, key)] = element, props
 
+    def created(self, label: str, key: str, element: str) -> None:
+        self.of[(label, key)] = element
+        self.new.add((label, key))
+
     def is_new(self, label: str, key: str) -> bool:
         return (label, key) in self.new
 
@@ -167,8 +171,7 @@ def _write_nodes(tx, label: str, rows: list[dict], ids: _Ids) -> None:
         cols = columns(new)
         created = tx.run(node_statement(label, cols, "create"), cols=cols).single()["ids"]
         for row, element in zip(new, created, strict=True):
-            ids.of[(label, row[key])] = element
-            ids.new.add((label, row[key]))
+            ids.created(label, row[key], element)
     stored = [row for row in rows if not ids.is_new(label, row[key]) and ids.changes(label, row)]
     if stored:
         cols = columns(stored)
