@@ -223,6 +223,20 @@ def test_withdrawn_events_and_leads_no_longer_found_leave_the_graph_of_a_clean_l
     assert store.counts() == after and after["Event"] == 2
 
 
+def test_a_person_under_an_old_pseudonym_leaves_the_graph_on_the_next_load(store, workspace):
+    _load(store, workspace, [_dispensed(0), _resold(1)], leads=True)
+    clean = store.counts()
+    patient = pseudonym("PATIENT-1", workspace_key(workspace.root))
+    old = patient[:16]  # the 48-bit form graphs were written with before: its key's first 12 hex digits
+    [event_id] = [e["event_id"] for e in store.code_history(CODE) if e["patient"] == patient]
+    store.write(Elements({"Patient": [{"pseudonym": old}]},
+                         {Link("Event", "TO_PATIENT", "Patient"): [{"start": event_id, "end": old}]}))
+    assert store.neighbourhood("Patient", old, hops=1)
+    read = load_workspace(store, workspace, screen(workspace))
+    assert read["removed_patients"] == 1 and not store.neighbourhood("Patient", old, hops=1)
+    assert store.counts() == clean and store.keys("Patient") == {patient, pseudonym("BUYER-9", workspace_key(workspace.root))}
+
+
 def test_packs_suppliers_and_the_three_code_mapping(store, workspace):
     case = "80000000000000000001"
     pq.write_table(pa.table({"parent_code": [case], "child_code": [CODE]}), workspace.reference_path("pack_relations"))

@@ -122,6 +122,22 @@ def test_a_3507_delete_takes_its_event_out_of_the_graph_on_the_next_load(tmp_pat
     assert tcw_graph(workspace, neo4j_settings).returncode == 0 and dump(neo4j_driver) == after
 
 
+def test_a_graph_written_with_48_bit_pseudonyms_is_migrated_by_the_next_load(workspace, neo4j_settings, neo4j_driver):
+    write(workspace, [event(0, institution_code="H50011600001", institution_type="hospital", psn_no="PATIENT-1"),
+                      event(1, day=30, institution_code="P50011600002", institution_type="pharmacy", psn_no="BUYER-9")])
+    assert tcw_graph(workspace, neo4j_settings).returncode == 0
+    clean = dump(neo4j_driver)
+    keys = "MATCH (p:Patient) RETURN p.pseudonym AS key ORDER BY key"
+    assert [len(r["key"]) for r in neo4j_driver.execute_query(keys).records] == [36, 36], "PSN- and 128 bits"
+    # the graph as the 48-bit form wrote it: the same HMAC, its first 12 hex digits (and a lead naming one)
+    neo4j_driver.execute_query("MATCH (p:Patient) SET p.pseudonym = left(p.pseudonym, $old)", old=16)
+    neo4j_driver.execute_query("MATCH (n:Lead) SET n.details = $details", details='{"patient": "PSN-0123456789ab"}')
+    again = tcw_graph(workspace, neo4j_settings)
+    assert again.returncode == 0, again.stderr
+    assert "2 参保人 persons" in again.stdout
+    assert dump(neo4j_driver) == clean, "no old-form Patient left, every event linked to its person once"
+
+
 def _wait_for_events(driver, process: subprocess.Popen, at_least: int, timeout: float = 300) -> int:
     end = time.monotonic() + timeout
     while time.monotonic() < end:

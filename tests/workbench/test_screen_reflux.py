@@ -3,6 +3,9 @@ window; returns and stock transfers in between are legitimate."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from loaders.workspace import Workspace
@@ -39,6 +42,9 @@ def test_a_box_dispensed_at_a_hospital_and_sold_at_a_pharmacy_a_month_later(ws):
                                                                                     f"{HOSPITAL}|{PHARMACY}")
     assert f"在 {HOSPITAL} 销售给参保人 PSN-" in lead["explanation_zh"] and "相隔 30 天" in lead["explanation_zh"]
     assert "PATIENT-1" not in str(lead), "persons appear only under a pseudonym"
+    patient = json.loads(lead["details"])["patient"]
+    assert re.fullmatch(r"PSN-[0-9a-f]{32}", patient), "128 bits of the HMAC: no two persons share a pseudonym"
+    assert patient in lead["explanation_zh"] and patient in lead["explanation_en"]
     assert lead["lead_id"] == _leads(ws)[0]["lead_id"]
 
 

@@ -16,7 +16,7 @@ row, so writing a row never erases what an earlier row said; a batch holds each 
 ...        "psn_no": "50011600000000000000000123", "quantity": 1.0}
 >>> elements = event_elements([row], context)
 >>> elements.nodes["Patient"]
-[{'pseudonym': 'PSN-d589210a8138'}]
+[{'pseudonym': 'PSN-d589210a8138d289045c69d2e8498bfb'}]
 >>> elements.relationships[Link("Event", "AT", "Institution")]
 [{'start': '3505|P1|B1#1', 'end': 'P50011600012'}]
 >>> [r["code"] for r in elements.nodes["Region"]]

@@ -6,7 +6,7 @@ workspace's Parquet files in batches) and, when given, the leads, through the el
 >>> from loaders.workspace import Workspace
 >>> from workbench.graph.memory import MemoryStore
 >>> load_workspace(MemoryStore(), Workspace(Path(tempfile.mkdtemp())))
-{'events': 0, 'leads': 0, 'pack_relations': 0, 'removed_events': 0, 'removed_leads': 0}
+{'events': 0, 'leads': 0, 'pack_relations': 0, 'removed_events': 0, 'removed_leads': 0, 'removed_patients': 0}
 """
 
 from __future__ import annotations
@@ -28,11 +28,15 @@ from workbench.graph.elements import (
     pack_elements,
     pack_parents,
 )
+from workbench.graph.schema import schema
 from workbench.graph.store import GraphStore
 from workbench.screens.privacy import workspace_key
 from workbench.screens.reference import reference_tables
 
 BATCH_SIZE = 20_000
+#: Labels a load writes every current node of (from the events and leads): a stored node of these that
+#: the load did not write is stale, e.g. a person under an older pseudonym form or another key.
+REWRITTEN_LABELS = ("Patient",)
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,10 @@ def load_workspace(store: GraphStore, ws: Workspace, leads: pa.Table | None = No
     was read and what was removed (``retain_current``). ``progress`` is called after every batch of
     events. Loading again changes nothing."""
     total, done, loaded = event_total(ws), 0, set()
+    written: dict[str, set[str]] = {label: set() for label in REWRITTEN_LABELS}
     for elements, event_ids in workspace_elements(ws, graph_context(ws), leads, batch_size):
         store.write(elements)
+        _note_written(written, elements)
         if event_ids:
             done += len(event_ids)
             loaded.update(event_ids)
@@ -102,7 +108,14 @@ def load_workspace(store: GraphStore, ws: Workspace, leads: pa.Table | None = No
     relations = _reference_file(ws, "pack_relations")
     return {"events": done, "leads": 0 if leads is None else leads.num_rows,
             "pack_relations": pq.ParquetFile(relations).metadata.num_rows if relations.exists() else 0,
-            **retain_current(store, loaded, leads)}
+            **retain_current(store, loaded, leads, written)}
+
+
+def _note_written(written: dict[str, set[str]], elements: Elements) -> None:
+    """Add the keys of the batch's nodes of the labels ``written`` tracks."""
+    for label, keys in written.items():
+        key = schema().label(label).key
+        keys.update(row[key] for row in elements.nodes.get(label, ()))
 
 
 def event_total(ws: Workspace) -> int:
@@ -110,12 +123,16 @@ def event_total(ws: Workspace) -> int:
     return sum(pq.ParquetFile(path).metadata.num_rows for path in ws.event_files())
 
 
-def retain_current(store: GraphStore, events: set[str], leads: pa.Table | None) -> dict[str, int]:
-    """Remove the stored events not among ``events`` (the workspace's: a 3507 delete withdrew the others)
-    and, when ``leads`` are given, the stored leads the screens no longer find; how many of each."""
+def retain_current(store: GraphStore, events: set[str], leads: pa.Table | None,
+                   written: dict[str, set[str]] | None = None) -> dict[str, int]:
+    """Remove the stored events not among ``events`` (the workspace's: a 3507 delete withdrew the others),
+    when ``leads`` are given the stored leads the screens no longer find, and the stored nodes of each
+    label in ``written`` that the load did not write (``REWRITTEN_LABELS``); how many of each."""
     removed = {"removed_events": store.remove("Event", store.keys("Event") - events), "removed_leads": 0}
     if leads is not None:
         removed["removed_leads"] = store.remove("Lead", store.keys("Lead") - set(leads.column("lead_id").to_pylist()))
+    for label, keys in (written or {}).items():
+        removed[f"removed_{label.lower()}s"] = store.remove(label, store.keys(label) - keys)
     return removed
 
 

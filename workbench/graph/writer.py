@@ -152,7 +152,10 @@ def graph_summary(report: GraphReport) -> str:
 
 def _removed(read: Mapping[str, int]) -> list[str]:
     """The summary's line on what the load removed, when it removed anything."""
-    if not read.get("removed_events") and not read.get("removed_leads"):
+    if not any(read.get(name) for name in ("removed_events", "removed_leads", "removed_patients")):
         return []
-    return [f"移除 removed: {read['removed_events']:,} 事件 events (已删除 deleted), "
-            f"{read['removed_leads']:,} 线索 leads (不再成立 no longer found)"]
+    line = (f"移除 removed: {read['removed_events']:,} 事件 events (已删除 deleted), "
+            f"{read['removed_leads']:,} 线索 leads (不再成立 no longer found)")
+    if read.get("removed_patients"):
+        line += f", {read['removed_patients']:,} 参保人 persons (旧化名 old pseudonyms)"
+    return [line]

@@ -1,12 +1,14 @@
 """A lead's subgraph as a pyvis network, styled from the schema: each label's colour, shape and Chinese
-caption; events labelled with their type and time; keys (codes, pseudonyms) in full, names shortened; the
-lead drawn largest.
+caption; events labelled with their type and time; codes in full, pseudonyms and names shortened (the
+tooltip holds the full key); the lead drawn largest.
 
 The report draws the network's nodes, edges and options itself (``html.py``), so one page holds many
 graphs and the vis-network library only once.
 
 >>> node_label({"label": "Event", "key": "e1", "caption": "sale", "event_time": "2025-06-01T09:30:00"})
 '销售 sale\\n2025-06-01 09:30'
+>>> node_label({"label": "Patient", "key": "PSN-" + "0123456789abcdef" * 2, "caption": "PSN-" + "0123456789abcdef" * 2})
+'PSN-01234567…'
 >>> shorten("重庆康宁大药房连锁有限公司江津支坪店", 8)
 '重庆康宁大药房…'
 """
@@ -19,6 +21,7 @@ import networkx as nx
 
 from workbench.graph.schema import schema
 from workbench.report_text import EVENT_TYPE_ZH, SCENARIO_NAMES
+from workbench.screens.privacy import short_pseudonym
 
 #: System fonts only (no web fonts): Chinese fonts first, then any sans-serif.
 FONT_FAMILY = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif'
@@ -57,7 +60,7 @@ def node_label(data: Mapping) -> str:
         scenario = data.get("scenario") or ""
         return f"{SCENARIO_NAMES.get(scenario, scenario)} {scenario}\n{data.get('score') or 0:.2f}"
     caption = str(data["caption"])
-    return caption if caption == data["key"] else shorten(caption, LABEL_CHARS)
+    return short_pseudonym(caption) if caption == data["key"] else shorten(caption, LABEL_CHARS)
 
 
 def node_title(data: Mapping) -> str:
