@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from loaders.faults import checkpoint
+
 #: Suffix of the temporary names; a file carrying it belongs to a write that never finished.
 PARTIAL = ".partial"
 FILE_MODE = 0o600
@@ -48,6 +50,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             return
         os.chmod(temporary, FILE_MODE)
         fsync_file(temporary)
+        checkpoint(f"write {target.name}")
         os.replace(temporary, target)
         fsync_folder(target.parent)
     finally:

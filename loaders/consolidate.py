@@ -6,13 +6,13 @@ Workers already wrote the run's events in their final form, so consolidation mos
 - 3507 deletes are kept in ``deletes/``; events files holding a record they name (uploaded no later
   than the delete) are rewritten without it, whether the record came before or after the delete;
 - when reference institutions change, existing events files are re-enriched.
-Only narrow columns are read to decide; a file is rewritten only when something in it changes.
-Counts always reconcile: ``read = accepted + rejected + duplicates``.
+Only narrow columns are read to decide; a file is rewritten only when something in it changes. Every
+change goes through the run's :class:`~loaders.transaction.Transaction`: nothing in the workspace's
+folders changes until the run commits. Counts always reconcile: ``read = accepted + rejected + duplicates``.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 from loaders.db import rows, run, scalar
 from loaders.normalize import DELETE_COLUMNS, EVENT_COLUMNS, REJECT_COLUMNS
 from loaders.sql_text import DELETED_BY, delete_targets
+from loaders.transaction import Transaction
 from loaders.vocabulary import vocabulary
-from loaders.workspace import Workspace
 
 IDENTITY = "source_record, file_index, source_line, record_index"  # one copy of one record
 FIRST = "row_number() OVER (PARTITION BY {key} ORDER BY file_index, source_line, record_index)"
@@ -44,30 +44,35 @@ class RunCounts:
     by_scheme: dict[str, int] = field(default_factory=dict)
     events_total: int = 0
     events_deleted: int = 0
+    rejects_total: int = 0
 
 
-def consolidate(con: duckdb.DuckDBPyConnection, ws: Workspace, parts: list[str], run_id: str,
+def consolidate(con: duckdb.DuckDBPyConnection, tx: Transaction, parts: list[str],
                 reference_changed: bool = False, known: pa.Table | None = None) -> RunCounts:
-    """Merge the run's part folders into ``events/``, ``deletes/`` and ``rejects/``. ``known`` are the
-    deletes the workers applied already (``institution_code``, ``record_no``, ``delete_data_type``,
-    ``upload_time`` as text)."""
+    """Merge the run's part folders into ``events/``, ``deletes/`` and ``rejects/`` (staged in ``tx``).
+    ``known`` are the deletes the workers applied already (``institution_code``, ``record_no``,
+    ``delete_data_type``, ``upload_time`` as text)."""
     counts = RunCounts()
     kinds = {kind: sorted(str(p) for part in parts for p in Path(part).glob(f"{kind}.parquet"))
              for kind in ("event", "deleted", "duplicate", "reject", "delete")}
     if reference_changed:
-        _reenrich(con, ws)
-    before = ws.event_files()
-    _merge_deletes(con, ws, kinds["delete"], run_id, counts)
+        _reenrich(con, tx)
+    before = tx.files("events")
+    _merge_deletes(con, tx, kinds["delete"], counts)
     if counts.deletes and before:
-        counts.events_deleted += _rewrite_without(con, _deleted_rows(con, ws, before))
+        counts.events_deleted += _rewrite_without(con, tx, _deleted_rows(con, tx, before))
     _count_deleted_in_workers(con, kinds["deleted"], counts)
     _count_duplicates_in_workers(con, kinds["duplicate"], counts)
     applied = _all_known(con, kinds["delete"], known)
-    _merge_events(con, ws, kinds["event"], run_id, counts, recheck_deletes=not applied)
-    _merge_rejects(con, ws, kinds["reject"], run_id, counts)
-    files = ws.event_files()
-    counts.events_total = scalar(con, "SELECT count(*) FROM read_parquet($f)", {"f": files}) if files else 0
+    _merge_events(con, tx, kinds["event"], counts, recheck_deletes=not applied)
+    _merge_rejects(con, tx, kinds["reject"], counts)
+    counts.events_total = _count(con, tx.files("events"))
+    counts.rejects_total = _count(con, tx.files("rejects"))
     return counts
+
+
+def _count(con, files: list[str]) -> int:
+    return scalar(con, "SELECT count(*) FROM read_parquet($f)", {"f": files}) if files else 0
 
 
 def _all_known(con, new_deletes: list[str], known: pa.Table | None) -> bool:
@@ -89,25 +94,23 @@ def _all_known(con, new_deletes: list[str], known: pa.Table | None) -> bool:
     return unknown == 0
 
 
-def _merge_events(con, ws: Workspace, new: list[str], run_id: str, counts: RunCounts,
+def _merge_events(con, tx: Transaction, new: list[str], counts: RunCounts,
                   recheck_deletes: bool = True) -> None:
-    """Move the run's event files in, minus duplicate copies and records already deleted (checked
-    again only when the workers did not know every delete)."""
+    """Add the run's event files, minus duplicate copies and records already deleted (checked again
+    only when the workers did not know every delete)."""
     if not new:
         return
     read = scalar(con, "SELECT count(*) FROM read_parquet($n) WHERE code_position = 1", {"n": new})
-    duplicates = _duplicate_rows(con, ws, new)
-    _rewrite_without(con, duplicates)
+    existing = tx.files("events")
+    for number, path in enumerate(new):
+        tx.add("events", f"{tx.run_id}-{number:05d}.parquet", path)
+    duplicates = _duplicate_rows(con, existing, new)
+    _rewrite_without(con, tx, duplicates)
     accepted = read - (pc.sum(pc.equal(duplicates["code_position"], 1)).as_py() or 0)
     new = [path for path in new if Path(path).exists()]
     if new and recheck_deletes:
-        counts.events_deleted += _rewrite_without(con, _deleted_rows(con, ws, new))
-    target = ws.folder("events")
-    added = []
-    for number, path in enumerate(new):
-        if Path(path).exists():
-            added.append(str(target / f"{run_id}-{number:05d}.parquet"))
-            shutil.move(path, added[-1])
+        counts.events_deleted += _rewrite_without(con, tx, _deleted_rows(con, tx, new))
+    added = [path for path in new if Path(path).exists()]
     counts.read += read
     counts.accepted += accepted
     counts.duplicates += read - accepted
@@ -138,11 +141,11 @@ def _count_duplicates_in_workers(con, duplicates: list[str], counts: RunCounts) 
         counts.duplicates += copies
 
 
-def _duplicate_rows(con, ws: Workspace, new: list[str]) -> pa.Table:
-    """Rows (file, identity, code position) of record copies to drop: a record already in the workspace,
-    or a later copy of one seen earlier in the run (file order, line, record). Records seen once (one
-    row with code position 1) are set aside first by a cheap count, so only copies are ranked."""
-    existing = ws.event_files()
+def _duplicate_rows(con, existing: list[str], new: list[str]) -> pa.Table:
+    """Rows (file, identity, code position) of record copies to drop: a record already in the workspace
+    (``existing`` files), or a later copy of one seen earlier in the run (file order, line, record).
+    Records seen once (one row with code position 1) are set aside first by a cheap count, so only
+    copies are ranked."""
     in_existing = "source_record IN (SELECT source_record FROM read_parquet($existing))"
     also_existing = f"UNION SELECT source_record FROM firsts WHERE {in_existing}" if existing else ""
     sql = f"""WITH firsts AS (SELECT source_record FROM read_parquet($new) WHERE code_position = 1),
@@ -154,9 +157,9 @@ def _duplicate_rows(con, ws: Workspace, new: list[str]) -> pa.Table:
     return con.sql(sql, params={"new": new} | ({"existing": existing} if existing else {})).to_arrow_table()
 
 
-def _deleted_rows(con, ws: Workspace, files: list[str]) -> pa.Table:
+def _deleted_rows(con, tx: Transaction, files: list[str]) -> pa.Table:
     """Rows of ``files`` whose record a 3507 delete names (uploaded no later than the delete)."""
-    deletes = ws.parts("deletes")
+    deletes = tx.files("deletes")
     if not deletes:
         return pa.table({"filename": pa.array([], pa.string())})
     con.register("delete_targets", delete_targets())
@@ -166,62 +169,65 @@ def _deleted_rows(con, ws: Workspace, files: list[str]) -> pa.Table:
     return con.sql(sql, params={"files": files, "deletes": deletes}).to_arrow_table()
 
 
-def _rewrite_without(con, drops: pa.Table) -> int:
+def _rewrite_without(con, tx: Transaction, drops: pa.Table) -> int:
     """Rewrite each file named in ``drops`` without the record copies listed for it; returns rows removed."""
     removed = 0
     for path in sorted(set(drops["filename"].to_pylist())):
         mine = drops.filter(pc.equal(drops["filename"], path))
         con.register("doomed", mine)
-        temporary = path + ".tmp"
-        run(con, f"COPY (SELECT * FROM read_parquet($p) WHERE ({IDENTITY}) NOT IN (SELECT ({IDENTITY}) FROM doomed)) "
-                 "TO $t (FORMAT parquet, COMPRESSION snappy)", {"p": path, "t": temporary})
+        sql = f"SELECT * FROM read_parquet($p) WHERE ({IDENTITY}) NOT IN (SELECT ({IDENTITY}) FROM doomed)"
+        written = tx.rewrite(path, lambda target, sql=sql, path=path: _copy(con, sql, target, {"p": path}))
         con.unregister("doomed")
         removed += mine.num_rows
-        Path(temporary).replace(path)
-        _drop_if_empty(con, path)
+        if not _count(con, [written]):
+            tx.remove(written)
     return removed
 
 
-def _drop_if_empty(con, path: str) -> bool:
-    if scalar(con, "SELECT count(*) FROM read_parquet($p)", {"p": path}):
-        return True
-    Path(path).unlink()
-    return False
+def _copy(con, sql: str, target: Path, params: dict, compression: str = "snappy") -> None:
+    assert compression in ("snappy", "zstd")
+    run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION {compression})", params | {"target": str(target)})
 
 
-def _merge_deletes(con, ws: Workspace, new: list[str], run_id: str, counts: RunCounts) -> None:
+def _merge_deletes(con, tx: Transaction, new: list[str], counts: RunCounts) -> None:
     if not new:
         return
     key = "concat_ws('|', institution_code, delete_data_type, record_no, CAST(upload_time AS VARCHAR))"
     read = scalar(con, "SELECT count(*) FROM read_parquet($n)", {"n": new})
-    existing = ws.parts("deletes")
+    existing = tx.files("deletes")
     unseen = f"AND {key} NOT IN (SELECT {key} FROM read_parquet($existing))" if existing else ""
     sql = (f"SELECT {', '.join(DELETE_COLUMNS)} FROM (SELECT *, {FIRST.format(key=key)} AS copy "
            f"FROM read_parquet($new)) WHERE copy = 1 {unseen}")
-    added = _write_if_any(con, sql, ws.folder("deletes") / f"{run_id}.parquet",
-                          {"new": new} | ({"existing": existing} if existing else {}))
+    added = _write_if_any(con, tx, "deletes", sql, {"new": new} | ({"existing": existing} if existing else {}))
     counts.read += read
     counts.accepted += added
     counts.deletes = added
     counts.duplicates += read - added
 
 
-def _merge_rejects(con, ws: Workspace, new: list[str], run_id: str, counts: RunCounts) -> None:
+def _merge_rejects(con, tx: Transaction, new: list[str], counts: RunCounts) -> None:
     if not new:
         return
     counts.rejected = scalar(con, "SELECT count(*) FROM read_parquet($n)", {"n": new})
     counts.read += counts.rejected
     key = "concat_ws('|', source_file, source_line, record_index, reject_field)"
-    existing = ws.parts("rejects")
+    existing = tx.files("rejects")
     unseen = f"WHERE {key} NOT IN (SELECT {key} FROM read_parquet($existing))" if existing else ""
     sql = f"SELECT {', '.join(REJECT_COLUMNS)} FROM read_parquet($new) {unseen}"
-    _write_if_any(con, sql, ws.folder("rejects") / f"{run_id}.parquet",
-                  {"new": new} | ({"existing": existing} if existing else {}))
+    _write_if_any(con, tx, "rejects", sql, {"new": new} | ({"existing": existing} if existing else {}))
 
 
-def _write_if_any(con, sql: str, target: Path, params: dict) -> int:
-    run(con, f"COPY ({sql}) TO $target (FORMAT parquet, COMPRESSION zstd)", params | {"target": str(target)})
-    return scalar(con, "SELECT count(*) FROM read_parquet($t)", {"t": str(target)}) if _drop_if_empty(con, str(target)) else 0
+def _write_if_any(con, tx: Transaction, kind: str, sql: str, params: dict) -> int:
+    """Stage ``kind/<run>.parquet`` with the query's rows, if it has any; returns how many."""
+    name = f"{tx.run_id}.parquet"
+    target = tx.new_path(kind, name)
+    _copy(con, sql, target, params, "zstd")
+    written = _count(con, [str(target)])
+    if written:
+        tx.add(kind, name, target)
+    else:
+        target.unlink()
+    return written
 
 
 _ENRICHED = {"institution_type": "coalesce(ref.type, e.institution_type)",
@@ -229,21 +235,20 @@ _ENRICHED = {"institution_type": "coalesce(ref.type, e.institution_type)",
              "chain_id": "coalesce(ref.chain, e.chain_id)"}
 
 
-def _reenrich(con, ws: Workspace) -> None:
-    """Apply a changed institutions reference to the events already in the workspace."""
-    institutions = ws.reference_path("institutions")
-    if not institutions.exists():
+def _reenrich(con, tx: Transaction) -> None:
+    """Apply a changed institutions reference to the events already in the workspace: only files in
+    which some event's enrichment changes are rewritten."""
+    institutions = tx.content("reference", "institutions.parquet")
+    if institutions is None:
         return
+    join = "FROM read_parquet($p) e LEFT JOIN read_parquet($institutions) ref ON ref.code = e.institution_code"
+    changed = " OR ".join(f"e.{column} IS DISTINCT FROM {value}" for column, value in _ENRICHED.items())
     select = ", ".join(f"{_ENRICHED[c]} AS {c}" if c in _ENRICHED else f"e.{c}" for c in EVENT_COLUMNS)
-    sql = (f"SELECT {select}, e.file_index FROM read_parquet($p) e "
-           "LEFT JOIN read_parquet($institutions) ref ON ref.code = e.institution_code")
-    for path in ws.event_files():
-        temporary = path + ".tmp"
-        run(con, f"COPY ({sql}) TO $t (FORMAT parquet, COMPRESSION snappy)",
-            {"p": path, "t": temporary, "institutions": str(institutions)})
-        Path(temporary).replace(path)
-
-
+    for path in tx.files("events"):
+        params = {"p": path, "institutions": institutions}
+        if scalar(con, f"SELECT count(*) {join} WHERE {changed}", params):
+            tx.rewrite(path, lambda target, params=params: _copy(con, f"SELECT {select}, e.file_index {join}",
+                                                                 target, params))
 
 
 

@@ -2,7 +2,9 @@
 
 Every file is checked (format, encoding, header) before anything is written, so an unreadable input
 stops the run with one clear line and leaves the workspace as it was. Row-level problems never stop
-a run: they become rejects with file, line, field and reason.
+a run: they become rejects with file, line, field and reason. A run's changes are staged and committed
+together (``loaders.transaction``): a run that fails or is killed changes nothing, and the next run
+removes what it left (``loaders.recovery``). Every run, failed ones too, has a line in ``runs.jsonl``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,9 +37,11 @@ from loaders.executor import (
 )
 from loaders.pool import Workers, default_workers, worker_pool
 from loaders.raw import with_file
+from loaders.recovery import recover
 from loaders.reference import read_reference, store_reference
 from loaders.survey import survey
 from loaders.table import read_csv_table, read_xlsx_table
+from loaders.transaction import Transaction
 from loaders.workspace import Workspace
 
 
@@ -54,6 +58,7 @@ class IngestReport:
     files: dict[str, str] = field(default_factory=dict)
     references: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    recovered: list[str] = field(default_factory=list)
     seconds: float = 0.0
     workspace: str = ""
 
@@ -71,15 +76,27 @@ def ingest(paths: list[str | Path], workspace: Workspace, forced: str | None = N
     with _workers(workers) as pool:
         detected, skipped, deletes = survey(collect_files(paths), {Path(p) for p in paths}, forced, pool)
         with workspace.locked():
+            recovered = recover(workspace)
             run_id, work = workspace.new_run()
             try:
-                report = _run(workspace, detected, deletes, run_id, work, pool, progress)
+                tx = Transaction.begin(workspace, run_id, work)
+                report = _run(tx, detected, deletes, pool, progress)
+                report.skipped, report.recovered = skipped, recovered
+                report.seconds = round(time.monotonic() - started, 3)
+                tx.commit({"run": run_id, "status": "ok", **report.as_dict()})
+            except BaseException as error:
+                _log_failure(workspace, run_id, paths, error)
+                raise
             finally:
                 workspace.clear_work(work)
-    report.skipped = skipped
-    report.seconds = round(time.monotonic() - started, 3)
-    workspace.log_run({"run": run_id, **report.as_dict()})
     return report
+
+
+def _log_failure(ws: Workspace, run_id: str, paths: list, error: BaseException) -> None:
+    """A run that stopped leaves the workspace as it was, and a line saying why."""
+    reason = str(error) if isinstance(error, BadInput) else f"{type(error).__name__}: {error}"
+    with suppress(OSError):  # a workspace that cannot be written (a full disk): the error says enough
+        ws.log_run({"run": run_id, "status": "failed", "paths": [str(p) for p in paths], "error": reason})
 
 
 @contextmanager
@@ -112,21 +129,24 @@ def collect_files(paths: list[str | Path]) -> list[Path]:
     return found
 
 
-def _run(ws: Workspace, detected: dict[Path, Detected], deletes: list, run_id: str, work: Path, pool,
-         progress) -> IngestReport:
-    report = IngestReport(RunCounts(), workspace=str(ws.root))
+def _run(tx: Transaction, detected: dict[Path, Detected], deletes: list, pool, progress) -> IngestReport:
+    report = IngestReport(RunCounts(), workspace=str(tx.ws.root))
     parts: list[str] = []
-    con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": str(work / "spill")})
-    for path, found in detected.items():
-        report.files[str(path)] = found.kind if found.kind != "reference" else f"reference:{found.reference}"
-        if found.kind == "reference":
-            table = read_reference(path, found.reference, found.container, found.encoding)
-            report.references[found.reference] = store_reference(con, ws, found.reference, table)
-    indexed = list(enumerate(detected.items()))
-    known = known_deletes(con, ws, deletes)
-    run_tasks(_tasks(indexed, work, con, ws, known), pool, lambda done: _collect(parts, done, progress))
-    report.counts = consolidate(con, ws, parts, run_id, reference_changed=bool(report.references), known=known)
-    con.close()
+    con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": str(tx.work / "spill")})
+    try:
+        changed = False
+        for path, found in detected.items():
+            report.files[str(path)] = found.kind if found.kind != "reference" else f"reference:{found.reference}"
+            if found.kind == "reference":
+                table = read_reference(path, found.reference, found.container, found.encoding)
+                report.references[found.reference] = table.num_rows
+                changed |= store_reference(con, tx, found.reference, table)
+        indexed = list(enumerate(detected.items()))
+        known = known_deletes(con, tx, deletes)
+        run_tasks(_tasks(indexed, con, tx, known), pool, lambda done: _collect(parts, done, progress))
+        report.counts = consolidate(con, tx, parts, reference_changed=changed, known=known)
+    finally:
+        con.close()
     return report
 
 
@@ -136,10 +156,10 @@ def _collect(parts: list[str], done: list[str], progress) -> None:
         progress(len(done))
 
 
-def _tasks(indexed: list, work: Path, con, ws: Workspace, known: pa.Table) -> Iterator[Task]:
+def _tasks(indexed: list, con, tx: Transaction, known: pa.Table) -> Iterator[Task]:
     """Tasks for every file: format-A blocks batched across files, tables batched by rows."""
-    institutions = str(ws.reference_path("institutions")) if ws.reference_path("institutions").exists() else ""
-    shared = {"institutions": institutions, "deletes": known}
+    work = tx.work
+    shared = {"institutions": tx.content("reference", "institutions.parquet") or "", "deletes": known}
     blocks = (
         Block(str(path), offset, length, first, found.encoding, index)
         for index, (path, found) in indexed
@@ -157,12 +177,12 @@ def _tasks(indexed: list, work: Path, con, ws: Workspace, known: pa.Table) -> It
             yield events_task(con, path, found, work, index)
 
 
-def known_deletes(con, ws: Workspace, scanned: list[tuple]) -> pa.Table:
+def known_deletes(con, tx: Transaction, scanned: list[tuple]) -> pa.Table:
     """3507 deletes known before the workers start: the workspace's, and those the survey's scan of this
     run's files found. Workers keep the records they name out of the events files."""
     table = pa.table({name: pa.array([row[i] for row in scanned], pa.string())
                       for i, name in enumerate(("institution_code", "record_no", "delete_data_type", "upload_time"))})
-    existing = ws.parts("deletes")
+    existing = tx.files("deletes")
     if existing:
         old = con.sql("SELECT institution_code, record_no, delete_data_type, strftime(upload_time, '%Y-%m-%d %H:%M:%S') "
                       "AS upload_time FROM read_parquet($d)", params={"d": existing}).to_arrow_table()

@@ -76,24 +76,37 @@ def _check_keys(table: pa.Table, kind: str, path: Path) -> None:
             )
 
 
-def store_reference(con, ws, kind: str, table: pa.Table) -> int:
-    """Merge a reference table into the workspace (a later row wins per key); returns rows stored."""
-    target = ws.reference_path(kind)
+def store_reference(con, tx, kind: str, table: pa.Table) -> bool:
+    """Merge a reference table into the run's view of the workspace (a later row wins per key), staged
+    in the run's transaction ``tx``; returns whether the reference changed (an unchanged one is not
+    written again)."""
+    name = f"{kind}.parquet"
+    existing = tx.content("reference", name)
     key = reference_specs()[kind]["key"]
+    assert all(k.isidentifier() for k in key)
+    keys = ", ".join(key)
     con.register("incoming", table)
     try:
         sources = "SELECT *, 1 AS _order FROM incoming"
         params: dict = {}
-        if target.exists():
+        if existing:
             sources += " UNION ALL BY NAME SELECT *, 0 AS _order FROM read_parquet($existing)"
-            params["existing"] = str(target)
-        keys = ", ".join(key)
-        assert all(k.isidentifier() for k in key)
+            params["existing"] = existing
         sql = (f"SELECT * EXCLUDE (_order) FROM ({sources}) "
                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _order DESC) = 1 ORDER BY {keys}")
-        temporary = target.with_suffix(".tmp")
-        run(con, f"COPY ({sql}) TO $target (FORMAT parquet)", params | {"target": str(temporary)})
-        temporary.replace(target)
+        target = tx.new_path("reference", name)
+        run(con, f"COPY ({sql}) TO $target (FORMAT parquet)", params | {"target": str(target)})
     finally:
         con.unregister("incoming")
-    return table.num_rows
+    if existing and _same_rows(con, existing, str(target)):
+        target.unlink()
+        return False
+    tx.add("reference", name, target)
+    return True
+
+
+def _same_rows(con, old: str, new: str) -> bool:
+    """True when two reference files hold the same rows."""
+    sql = ("SELECT count(*) FROM ((FROM read_parquet($a) EXCEPT ALL FROM read_parquet($b)) "
+           "UNION ALL (FROM read_parquet($b) EXCEPT ALL FROM read_parquet($a)))")
+    return con.execute(sql, {"a": old, "b": new}).fetchall()[0][0] == 0

@@ -7,8 +7,11 @@ Layout::
     deletes/<run>.parquet    3507 delete instructions (kept, so a later upload of a deleted record stays out)
     rejects/<run>.parquet    rows that could not be used: file, line, field, reason, source text
     reference/<kind>.parquet institutions, products, pack_relations
-    runs.jsonl               one line per ingest run with its counts
-    tmp/                     work files of a run in progress
+    runs.jsonl               one line per ingest run with its counts (failed runs too)
+    journal.json             the changes of a run being committed (see ``loaders.transaction``)
+    tmp/                     work files of a run in progress (a dead run's are removed by the next)
+
+Files and folders are readable by their owner only: events and rejects hold personal data.
 
 >>> import tempfile
 >>> ws = Workspace(Path(tempfile.mkdtemp()) / "ws")
@@ -27,9 +30,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from loaders.atomic import private_folder, write_atomic
 from loaders.errors import BadInput
 
 DEFAULT_WORKSPACE = "tcw-workspace"
+#: The folders of data files a run changes (all through ``loaders.transaction``).
+DATA_FOLDERS = ("events", "deletes", "rejects", "reference")
 
 
 def workspace_path(given: str | os.PathLike | None) -> Path:
@@ -53,9 +59,8 @@ class Workspace:
         return str(self.events_dir / "*.parquet")
 
     def folder(self, name: str) -> Path:
-        path = self.root / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        private_folder(self.root)
+        return private_folder(self.root / name)
 
     def parts(self, name: str) -> list[str]:
         """The Parquet files of one folder (events, deletes, rejects), in name order."""
@@ -75,14 +80,29 @@ class Workspace:
         work.mkdir(parents=True)
         return run_id, work
 
+    @property
+    def runs_log(self) -> Path:
+        return self.root / "runs.jsonl"
+
+    def runs(self) -> list[dict]:
+        """The run log's entries, oldest first."""
+        if not self.runs_log.exists():
+            return []
+        lines = self.runs_log.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
     def log_run(self, entry: dict) -> None:
-        with open(self.root / "runs.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        """Add a run's line to ``runs.jsonl`` (rewritten atomically; a run already logged is not added)."""
+        old = self.runs_log.read_bytes() if self.runs_log.exists() else b""
+        if entry.get("run") and f'"run": {json.dumps(entry["run"])}'.encode() in old:
+            return
+        line = json.dumps(entry, ensure_ascii=False, allow_nan=False) + "\n"
+        write_atomic(self.runs_log, old + line.encode("utf-8"))
 
     @contextmanager
     def locked(self):
         """Hold the workspace for one writer; a second concurrent ingest gets a clear error."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_folder(self.root)
         with open(self.root / ".lock", "w") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
