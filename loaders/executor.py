@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from loaders import native, nhsa_json
 from loaders.events_format import write_events
+from loaders.faults import checkpoint
 from loaders.normalize import PartContext, prepare, write_fast_part, write_lines, write_raw
 from loaders.pool import Workers
 from loaders.raw import raw_table
@@ -82,17 +83,22 @@ class Task:
 
 def run_tasks(tasks: Iterable[Task], workers: Workers, done: Callable[[list[str]], None]) -> None:
     """Run tasks on the workers (in this process when there is no pool), calling ``done`` per result."""
+
+    def finished(parts: list[str]) -> None:
+        checkpoint("part written")
+        done(parts)
+
     if workers.pool is None:
         for task in tasks:
-            done(run_task(task))
+            finished(run_task(task))
         return
     pending: deque[Future] = deque()
     for task in tasks:
         pending.append(workers.pool.submit(run_task, task))
         while len(pending) >= 2 * workers.count:
-            done(pending.popleft().result())
+            finished(pending.popleft().result())
     while pending:
-        done(pending.popleft().result())
+        finished(pending.popleft().result())
 
 
 def run_task(task: Task) -> list[str]:

@@ -37,7 +37,7 @@ from loaders.executor import (
 )
 from loaders.pool import Workers, default_workers, worker_pool
 from loaders.raw import with_file
-from loaders.recovery import recover
+from loaders.recovery import recover, require_readable
 from loaders.reference import read_reference, store_reference
 from loaders.survey import survey
 from loaders.table import read_csv_table, read_xlsx_table
@@ -73,27 +73,33 @@ def ingest(paths: list[str | Path], workspace: Workspace, forced: str | None = N
     started = time.monotonic()
     # pyarrow imports pandas on first use (half a second): do it while the survey runs on the workers
     threading.Thread(target=_warm_pyarrow, daemon=True).start()
-    with _workers(workers) as pool:
-        detected, skipped, deletes = survey(collect_files(paths), {Path(p) for p in paths}, forced, pool)
-        with workspace.locked():
-            recovered = recover(workspace)
-            run_id, work = workspace.new_run()
-            try:
-                tx = Transaction.begin(workspace, run_id, work)
-                report = _run(tx, detected, deletes, pool, progress)
-                report.skipped, report.recovered = skipped, recovered
-                report.seconds = round(time.monotonic() - started, 3)
-                tx.commit({"run": run_id, "status": "ok", **report.as_dict()})
-            except BaseException as error:
-                _log_failure(workspace, run_id, paths, error)
-                raise
-            finally:
-                workspace.clear_work(work)
+    run_id = workspace.new_run_id()
+    try:
+        with _workers(workers) as pool:
+            detected, skipped, deletes = survey(collect_files(paths), {Path(p) for p in paths}, forced, pool)
+            with workspace.locked():
+                recovered = recover(workspace)
+                require_readable(workspace)
+                work = workspace.work_folder(run_id)
+                try:
+                    tx = Transaction.begin(workspace, run_id, work)
+                    report = _run(tx, detected, deletes, pool, progress)
+                    report.skipped, report.recovered = skipped, recovered
+                    report.seconds = round(time.monotonic() - started, 3)
+                    tx.commit({"run": run_id, "status": "ok", **report.as_dict()})
+                finally:
+                    workspace.clear_work(work)
+    except (Exception, KeyboardInterrupt) as error:
+        _log_failure(workspace, run_id, paths, error)
+        raise
     return report
 
 
 def _log_failure(ws: Workspace, run_id: str, paths: list, error: BaseException) -> None:
-    """A run that stopped leaves the workspace as it was, and a line saying why."""
+    """A run that stopped leaves the workspace as it was, and a line saying why (in a workspace that
+    exists: a first run that fails makes none)."""
+    if not ws.root.is_dir():
+        return
     reason = str(error) if isinstance(error, BadInput) else f"{type(error).__name__}: {error}"
     with suppress(OSError):  # a workspace that cannot be written (a full disk): the error says enough
         ws.log_run({"run": run_id, "status": "failed", "paths": [str(p) for p in paths], "error": reason})

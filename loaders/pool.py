@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -41,7 +43,7 @@ def worker_pool(workers: int) -> Iterator[Workers]:
     context = multiprocessing.get_context("spawn")
     # workers are single-threaded by design; idle BLAS threads (numpy, imported by pyarrow) would spin
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start, initargs=(os.getpid(),), mp_context=context)
     try:
         for _ in range(workers):
             pool.submit(_ready)
@@ -58,11 +60,31 @@ def map_files(workers: Workers, function: Callable, items: list) -> list:
     return list(workers.pool.map(function, items, chunksize=chunk))
 
 
-def _start() -> None:
-    """In a new worker: load the loaders and open the worker's DuckDB connection."""
+def _start(parent: int) -> None:
+    """In a new worker: watch the parent, load the loaders and open the worker's DuckDB connection."""
     from loaders.executor import start_worker
 
+    watch_parent(parent)
     start_worker()
+
+
+def watch_parent(parent: int, every: float = 0.5) -> threading.Thread:
+    """Make this worker process end when ``parent`` does, even when the parent is killed outright
+    (SIGKILL, OOM) and cannot shut its workers down: a thread notices that the process was handed to
+    another parent and exits at once, so no worker keeps its memory or files.
+
+    >>> watch_parent(os.getppid()).daemon
+    True
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(70)
+
+    thread = threading.Thread(target=watch, name="watch-parent", daemon=True)
+    thread.start()
+    return thread
 
 
 def _ready() -> None:

@@ -20,6 +20,8 @@ import fcntl
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from loaders.atomic import is_partial
 from loaders.errors import BadInput
 from loaders.transaction import JOURNAL, apply_journal
@@ -58,12 +60,38 @@ def pending(ws: Workspace) -> bool:
     return (ws.root / JOURNAL).exists() or bool(leftovers(ws))
 
 
+def parquet_problem(path: str | Path) -> str | None:
+    """Why a Parquet file cannot be read, or None."""
+    try:
+        pq.ParquetFile(path).metadata  # noqa: B018 - reading the footer is the check
+    except Exception as error:  # any reason a reader would fail is the answer
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def require_readable(ws: Workspace) -> None:
+    """``BadInput`` naming the first data file that cannot be read (a workspace damaged outside tcw, or
+    by a version that wrote files in place), with what to do."""
+    for kind in DATA_FOLDERS:
+        for path in ws.parts(kind):
+            problem = parquet_problem(path)
+            if problem:
+                raise BadInput(f"工作区文件无法读取 / a workspace file cannot be read ({problem})", path=path,
+                               hint=f"run tcw doctor --repair --workspace {ws.root}")
+
+
 def settle(ws: Workspace) -> None:
-    """Before reading a workspace: recover it if a dead run left work behind. While a run holds the
-    lock, a reader waits for nothing but refuses to read a half-applied commit."""
-    if not ws.root.is_dir() or not pending(ws):
+    """Before reading a workspace: recover it if a dead run left work behind, and refuse one with an
+    unreadable file. While a run holds the lock, a reader refuses to read a half-applied commit."""
+    if not ws.root.is_dir():
         return
-    with open(ws.root / ".lock", "a") as handle:
+    if pending(ws):
+        _recover_unless_busy(ws)
+    require_readable(ws)
+
+
+def _recover_unless_busy(ws: Workspace) -> None:
+    with ws.lock_file() as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

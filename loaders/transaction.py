@@ -73,6 +73,7 @@ class Transaction:
     def add(self, kind: str, name: str, content: str | os.PathLike) -> None:
         """Let ``content`` (a file in the work folder) become ``kind/name`` at commit."""
         self.view[kind][str(self.ws.root / kind / name)] = str(content)
+        checkpoint(f"stage {kind}")
 
     def rewrite(self, content: str, write: Callable[[Path], None]) -> str:
         """Replace the file whose content is at ``content`` by what ``write(path)`` writes; returns where
@@ -86,6 +87,7 @@ class Transaction:
         target = self.new_path(kind, Path(final).name)
         write(target)
         self.view[kind][final] = str(target)
+        checkpoint(f"rewrite {kind}")
         return str(target)
 
     def remove(self, content: str) -> None:

@@ -73,12 +73,16 @@ class Workspace:
     def reference_path(self, kind: str) -> Path:
         return self.folder("reference") / f"{kind}.parquet"
 
-    def new_run(self) -> tuple[str, Path]:
-        """A fresh run id and its work folder."""
-        run_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    @staticmethod
+    def new_run_id() -> str:
+        """A fresh run id (time, process, a counter)."""
+        return time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+
+    def work_folder(self, run_id: str) -> Path:
+        """The work folder of a run (made here)."""
         work = self.folder("tmp") / run_id
         work.mkdir(parents=True)
-        return run_id, work
+        return work
 
     @property
     def runs_log(self) -> Path:
@@ -93,17 +97,24 @@ class Workspace:
 
     def log_run(self, entry: dict) -> None:
         """Add a run's line to ``runs.jsonl`` (rewritten atomically; a run already logged is not added)."""
-        old = self.runs_log.read_bytes() if self.runs_log.exists() else b""
-        if entry.get("run") and f'"run": {json.dumps(entry["run"])}'.encode() in old:
-            return
-        line = json.dumps(entry, ensure_ascii=False, allow_nan=False) + "\n"
-        write_atomic(self.runs_log, old + line.encode("utf-8"))
+        private_folder(self.root)
+        with open(os.open(self.root / ".runs.lock", os.O_RDWR | os.O_CREAT, 0o600)) as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)  # a failed run logs without the workspace lock
+            old = self.runs_log.read_bytes() if self.runs_log.exists() else b""
+            if entry.get("run") and f'"run": {json.dumps(entry["run"])}'.encode() in old:
+                return
+            line = json.dumps(entry, ensure_ascii=False, allow_nan=False) + "\n"
+            write_atomic(self.runs_log, old + line.encode("utf-8"))
+
+    def lock_file(self):
+        """The workspace's lock file, opened (owner-only when made)."""
+        private_folder(self.root)
+        return os.fdopen(os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o600), "r+")
 
     @contextmanager
     def locked(self):
         """Hold the workspace for one writer; a second concurrent ingest gets a clear error."""
-        private_folder(self.root)
-        with open(self.root / ".lock", "w") as handle:
+        with self.lock_file() as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -20,6 +20,7 @@ when the batch is written) and their far end by key (dimensions are numbered whe
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +29,7 @@ from multiprocessing import get_context
 
 import pyarrow as pa
 
+from loaders.pool import watch_parent
 from workbench.graph.elements import Context, Elements
 from workbench.graph.import_csv import key_first, property_columns
 from workbench.graph.load import SourceBatch, batch_elements
@@ -86,7 +88,8 @@ def import_part(batch: SourceBatch, context: Context) -> ImportPart:
 _WORKER_CONTEXT: list[Context] = []
 
 
-def _start_worker(context: Context) -> None:
+def _start_worker(context: Context, parent: int) -> None:
+    watch_parent(parent)
     _WORKER_CONTEXT.append(context)
 
 
@@ -101,7 +104,7 @@ def import_parts(batches: Iterable[SourceBatch], context: Context, workers: int 
         yield from (import_part(batch, context) for batch in batches)
         return
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                             initargs=(context,)) as pool:
+                             initargs=(context, os.getpid())) as pool:
         pending = deque()
         for batch in batches:
             pending.append(pool.submit(_worker_part, batch))

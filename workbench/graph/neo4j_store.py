@@ -21,6 +21,7 @@ from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ConfigurationError, DriverError, Neo4jError
 
 from loaders.errors import BadInput
+from loaders.faults import checkpoint
 from workbench.graph import cypher_queries as q
 from workbench.graph import neo4j_walks
 from workbench.graph.elements import Elements
@@ -86,6 +87,7 @@ class Neo4jStore(GraphStore):
         check_elements(elements, self.schema)  # the whole batch first: a refused batch changes nothing
         with self.driver.session(database=self.database) as session:
             session.execute_write(write_batch, elements)
+        checkpoint("graph batch")
 
     def counts(self) -> dict[str, int]:
         nodes = Counter({label.name: self._run(f"MATCH (n:{identifier(label.name)}) RETURN count(n) AS n")[0]["n"]
@@ -122,8 +124,11 @@ class Neo4jStore(GraphStore):
     def _run_chunked(self, query: str, ids: Iterable[str], chunk: int = 100_000, **params) -> list[dict]:
         """``query`` over ``$ids`` a chunk at a time (a parameter list of millions is too large)."""
         ids = sorted(ids)
-        return [row for start in range(0, len(ids), chunk) for row in self._run(query, ids=ids[start:start + chunk],
-                                                                                 **params)]
+        found = []
+        for start in range(0, len(ids), chunk):
+            found.extend(self._run(query, ids=ids[start:start + chunk], **params))
+            checkpoint("graph removal")
+        return found
 
     def close(self) -> None:
         self.driver.close()

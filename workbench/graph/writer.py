@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from loaders.errors import BadInput
+from loaders.recovery import settle
 from loaders.workspace import Workspace
 from workbench.graph.load import Progress, load_workspace
 from workbench.graph.store import GraphStore
@@ -104,7 +105,8 @@ def advancing(advance: Callable[[int], None]) -> Callable[[Progress], None]:
 
 
 def require_events(ws: Workspace) -> None:
-    """``BadInput`` when the workspace holds no events yet, with what to do."""
+    """``BadInput`` when the workspace holds no events yet (or cannot be read), with what to do."""
+    settle(ws)
     if not ws.event_files():
         raise BadInput("工作区中没有事件 / the workspace holds no events", path=str(ws.root),
                        hint="load files first: tcw ingest PATH… --workspace DIR")

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from loaders.errors import BadInput
+from loaders.recovery import settle
 from loaders.workspace import Workspace
 from workbench.screens.reference import reference_tables
 
@@ -112,6 +113,7 @@ def engine(name: str, ws: Workspace):
     """An engine by name, over a workspace that has events."""
     if name not in ENGINES:
         raise BadInput(f"未知引擎 / unknown engine {name!r}", hint=f"engines: {', '.join(ENGINES)}")
+    settle(ws)
     if not ws.event_files():
         raise BadInput("工作区没有事件 / the workspace has no events", path=str(ws.root), hint="run tcw ingest first")
     return ENGINES[name](ws)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from loaders.pool import watch_parent
+
 from .background import Runner, Shared
 from .clock import DAY, month_key
 from .styles import Style
@@ -109,6 +111,7 @@ def workers_for(target: int) -> int:
 
 
 def _child(job: Job, runners: list[Runner], conn) -> None:
+    watch_parent(os.getppid())
     acc = [0]
 
     def report(n: int) -> None:
