@@ -98,6 +98,17 @@ def demo(out: Path, seed: int, scale: str) -> None:
     commands.demo_command(out, seed, scale)
 
 
+@cli.command()
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+@click.option("--repair", is_flag=True, help="修复 complete or remove what interrupted runs left, quarantine unreadable "
+                                             "files, make files owner-only")
+def doctor(workspace: str | None, repair: bool) -> None:
+    """检查工作区 / check a workspace: every file readable, counts reconcile with runs.jsonl, nothing left over."""
+    from workbench import commands
+
+    commands.doctor_command(workspace, repair)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: maps bad input to exit 2 with one line."""
     try:

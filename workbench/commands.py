@@ -79,13 +79,32 @@ def import_files_command(workspace: str | None, folder: Path) -> None:
                "and checks every event is there")
 
 
+def doctor_command(workspace: str | None, repair: bool) -> None:
+    """Print what is wrong with the workspace; bad input (exit 2) while anything is left to do."""
+    from loaders.doctor import examine
+
+    ws = Workspace(workspace_path(workspace))
+    if not ws.root.is_dir():
+        raise BadInput("工作区不存在 / no such workspace", path=str(ws.root), hint="check --workspace")
+    findings = examine(ws, repair=repair)
+    for finding in findings:
+        click.echo(finding.line())
+    left = [finding for finding in findings if not finding.repaired]
+    if left:
+        raise BadInput(f"工作区有 {len(left)} 个问题待处理 / {len(left)} problems left", path=str(ws.root),
+                       hint="see the lines above" + ("" if repair else "; tcw doctor --repair fixes what it can"))
+    click.echo(f"工作区完好 / the workspace is sound: {ws.root}")
+
+
 def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """``NAME=VALUE`` pairs as a dict; anything else is bad input."""
+    """``NAME=VALUE`` pairs as a dict; anything else, or a name given twice, is bad input."""
     parsed = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise BadInput(f"参数应写成 名称=值 / --param must be NAME=VALUE, got {pair!r}", hint="e.g. --param min_sales=4")
+        if name.strip() in parsed:
+            raise BadInput(f"参数重复 / --param {name.strip()} given twice", hint="give each parameter once")
         parsed[name.strip()] = value.strip()
     return parsed
 
