@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -42,11 +43,32 @@ def leads_of(rule: Rule, params: dict, found: pa.Table, key: bytes) -> list[dict
                                values["institutions"], values["med_list_codg"]], ensure_ascii=False)
         zh, en = explain(rule, row)
         leads.append({"lead_id": f"{rule.id[:3].upper()}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}",
-                      "scenario": rule.scenario, "rule_id": rule.id, "score": round(float(row["score"]), 6),
+                      "scenario": rule.scenario, "rule_id": rule.id, "score": checked_score(rule, row["score"]),
                       **values, "amount": round(float(values["amount"] or 0), 2), "params": params_json,
                       "explanation_zh": zh, "explanation_en": en,
                       "details": json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)})
     return leads
+
+
+class ScoreError(ValueError):
+    """A rule scored a lead outside 0–1: a mistake in the rule's SQL, not in the data or the parameters."""
+
+
+def checked_score(rule: Rule, value: object) -> float:
+    """A lead's score, rounded; ``ScoreError`` unless it is a number within 0–1 (contract §3).
+
+    >>> from workbench.screens.rules import rules
+    >>> checked_score(rules()["reflux"], 0.7)
+    0.7
+    >>> checked_score(rules()["phantom_sale"], -9.0)
+    Traceback (most recent call last):
+    ...
+    workbench.screens.leads.ScoreError: rule phantom_sale scored a lead -9.0, outside 0–1
+    """
+    score = float(value) if value is not None else math.nan
+    if not 0.0 <= score <= 1.0:
+        raise ScoreError(f"rule {rule.id} scored a lead {value}, outside 0–1")
+    return round(score, 6)
 
 
 def _plain(value):

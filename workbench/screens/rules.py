@@ -1,12 +1,14 @@
 """Screening rules as data: ``rules.yaml`` declares each rule's scenario, titles, parameters (with
-documented defaults and lower bounds), SQL and explanation templates; ``views.yaml`` the shared tables
-the rules read. Nothing about a rule lives in code.
+documented defaults and ranges, ``workbench.params``), SQL and explanation templates; ``views.yaml`` the
+shared tables the rules read. Nothing about a rule lives in code.
 
 >>> rule = rules()["substitution"]
 >>> rule.scenario, rule.params["min_sales"].default
 ('substitution', 3)
 >>> rule.resolve({"min_sales": "5"})
 {'min_sales': 5}
+>>> rule.params["min_sales"].allowed()
+'2 – 1000'
 >>> [view.name for view in needed_views([rule])]
 ['repeated_codes', 'repeat_sales']
 """
@@ -21,32 +23,10 @@ from importlib import resources
 import yaml
 
 from loaders.errors import BadInput
+from workbench.params import Param, declared_params, resolve
 
 SCENARIOS = ("substitution", "reflux", "phantom_sale", "counterfeit", "collection_gap")
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-@dataclass(frozen=True)
-class Param:
-    """A named threshold: its default (whose type every override must have) and what it means."""
-
-    name: str
-    default: int | float | str
-    doc: str
-    minimum: int | float | None = None
-
-    def parse(self, text: object) -> int | float | str:
-        """An override as the default's type, at least the minimum; anything else is bad input."""
-        kind = type(self.default)
-        try:
-            value = kind(float(text)) if kind is int and float(text).is_integer() else kind(text)
-        except (TypeError, ValueError):
-            raise BadInput(f"参数 {self.name} 应为 {kind.__name__} / parameter {self.name} must be a {kind.__name__}, "
-                           f"got {text!r}", hint=f"default {self.default}: {self.doc}") from None
-        if self.minimum is not None and value < self.minimum:
-            raise BadInput(f"参数 {self.name} 至少为 {self.minimum} / parameter {self.name} must be at least "
-                           f"{self.minimum}, got {text!r}", hint=f"default {self.default}: {self.doc}")
-        return value
 
 
 @dataclass(frozen=True)
@@ -64,9 +44,9 @@ class Rule:
     fragments: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def resolve(self, overrides: dict[str, object]) -> dict[str, int | float | str]:
-        """The rule's parameters: defaults, overridden where ``overrides`` names one of them."""
-        return {name: param.parse(overrides[name]) if name in overrides else param.default
-                for name, param in self.params.items()}
+        """The rule's parameters: defaults, overridden where ``overrides`` names one of them (checked
+        against its declared range: bad input otherwise)."""
+        return resolve(self.params, overrides, self.id)
 
     def placeholders(self) -> set[str]:
         """The ``$name`` parameters its SQL uses."""
@@ -113,11 +93,13 @@ def needed_views(picked: list[Rule]) -> list[View]:
 
 @cache
 def rules() -> dict[str, Rule]:
-    """Every declared rule by id, checked: known scenario, every SQL parameter declared."""
+    """Every declared rule by id, checked: known scenario, every SQL parameter declared with a range."""
     found = {}
     for rule_id, spec in _declared("rules.yaml").items():
-        params = {name: Param(name, p["default"], p["doc"], p.get("min"))
-                  for name, p in (spec.get("params") or {}).items()}
+        try:
+            params = declared_params(spec.get("params"))
+        except ValueError as error:
+            raise ValueError(f"rules.yaml: {rule_id}: {error}") from None
         rule = Rule(rule_id, spec["scenario"], spec["title_zh"], spec["title_en"], params, spec["sql"],
                     spec["explanation_zh"], spec["explanation_en"], spec.get("fragments") or {})
         if rule.scenario not in SCENARIOS or rule.placeholders() - set(params):

@@ -22,15 +22,14 @@ def screen(ws: Workspace, rule_ids: list[str] | None = None, overrides: dict[str
     ``duckdb`` (default, or ``$TCW_SCREEN_ENGINE``) or ``spark``."""
     overrides = overrides or {}
     engine_name = engine_name or os.environ.get("TCW_SCREEN_ENGINE", "duckdb")
-    rules = chosen(rule_ids, overrides)
+    rules = [(rule, rule.resolve(overrides)) for rule in chosen(rule_ids, overrides)]  # bad values: before any work
     runner = engine(engine_name, ws)
     key = workspace_key(ws.root)
     try:
-        for view in needed_views(rules):
+        for view in needed_views([rule for rule, _ in rules]):
             runner.materialize(view.name, view.sql)
         leads = []
-        for rule in rules:
-            params = rule.resolve(overrides)
+        for rule, params in rules:
             found = runner.run(rule.sql, {name: params[name] for name in rule.placeholders()})
             leads.extend(leads_of(rule, params, found, key))
     finally:
