@@ -35,9 +35,10 @@ HOSTILE_NAME = "药房'); MATCH (n) DETACH DELETE n; //`\n第二行 \\ \"引号\
 district = test_screen_synth.district  # the generated district (seed, truth, leads), reused
 
 
-def tcw_graph(ws: Workspace, settings: GraphSettings, *options: str, wait: bool = True):
-    """``tcw graph`` as a subprocess with the server's address and login in its environment."""
-    env = {**os.environ, "NEO4J_URI": settings.uri, "NEO4J_USER": settings.user, "NEO4J_PASSWORD": settings.password}
+def tcw_graph(ws: Workspace, settings: GraphSettings, *options: str, wait: bool = True, env: dict | None = None):
+    """``tcw graph`` as a subprocess with the server's address and login (and ``env``) in its environment."""
+    env = {**os.environ, "NEO4J_URI": settings.uri, "NEO4J_USER": settings.user, "NEO4J_PASSWORD": settings.password,
+           **(env or {})}
     command = [sys.executable, "-m", "workbench.cli", "graph", "--workspace", str(ws.root), *options]
     if not wait:
         return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

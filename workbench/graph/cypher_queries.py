@@ -88,17 +88,34 @@ def chain(row: dict) -> dict:
     return {**row, "span_days": span_days(row["first_time"], row["resale_time"])}
 
 
-#: Remove nodes ``n`` (matched before this text) 1,000 to a transaction; the element ids of their ends.
+#: Label of the nodes whose neighbour a removal took away, still to be checked (see ``SWEEP``). Marking
+#: them in the removal's own transaction makes a removal that is killed half way resumable.
+UNSWEPT = "Unswept"
+
+#: Remove nodes ``n`` (matched before this text) 1,000 to a transaction, marking their ends ``UNSWEPT``.
 REMOVE = """
 CALL (n) {
-  OPTIONAL MATCH (n)--(end) WITH n, collect(DISTINCT elementId(end)) AS ends
-  DETACH DELETE n RETURN ends
+  OPTIONAL MATCH (n)--(end) WHERE elementId(end) <> elementId(n)
+  FOREACH (marked IN CASE WHEN end IS NULL THEN [] ELSE [end] END | SET marked:Unswept)
+  WITH DISTINCT n
+  DETACH DELETE n RETURN 1 AS removed
 } IN TRANSACTIONS OF 1000 ROWS
-RETURN ends
+RETURN removed
 """
 
-#: Of the nodes ``$ids``, those left unreferenced (see ``GraphStore.remove``), removed (then ``REMOVE``).
-UNREFERENCED = """
-UNWIND $ids AS id MATCH (n) WHERE elementId(n) = id AND none(label IN labels(n) WHERE label IN $standalone)
+#: One step of the sweep, in one transaction: up to 10,000 ``UNSWEPT`` nodes unmarked, and those left
+#: unreferenced (see ``GraphStore.remove``) removed, their own ends marked in turn.
+SWEEP = """
+MATCH (n:Unswept) WITH n LIMIT 10000
+REMOVE n:Unswept
+WITH n WHERE none(label IN labels(n) WHERE label IN $standalone)
   AND NOT EXISTS { (n)<--() } AND NOT EXISTS { (n)-[:CONTAINS]->() }
+OPTIONAL MATCH (n)--(end) WHERE elementId(end) <> elementId(n)
+FOREACH (marked IN CASE WHEN end IS NULL THEN [] ELSE [end] END | SET marked:Unswept)
+WITH DISTINCT n
+DETACH DELETE n
+RETURN count(*) AS removed
 """
+
+#: Whether any node is still to be swept.
+UNSWEPT_LEFT = "MATCH (n:Unswept) RETURN count(n) > 0 AS left"

@@ -110,16 +110,21 @@ class Neo4jStore(GraphStore):
             return {record[0] for record in result}
 
     def remove(self, label: str, keys: Iterable[str]) -> int:
-        """``DETACH DELETE`` in transactions of 1,000 nodes (a busy node's relationships are many), then
-        the unreferenced ends, hop by hop."""
+        """``DETACH DELETE`` in transactions of 1,000 nodes (a busy node's relationships are many), their
+        ends marked in the same transaction; then the marked nodes left unreferenced, hop by hop. A removal
+        killed half way is finished by the next one (the marks are in the database)."""
+        self._sweep()
         declared = self.schema.label(label)
         query = f"UNWIND $ids AS key MATCH (n:{identifier(declared.name)} {{{identifier(declared.key)}: key}})"
         rows = self._run_chunked(query + q.REMOVE, set(keys))
-        ends = {end for row in rows for end in row["ends"]}
-        while ends:
-            ends = {end for row in self._run_chunked(q.UNREFERENCED + q.REMOVE, ends, standalone=list(STANDALONE))
-                    for end in row["ends"]}
+        self._sweep()
         return len(rows)
+
+    def _sweep(self) -> None:
+        """Remove what removals left unreferenced (``UNSWEPT`` nodes), a transaction per step."""
+        while self._run(q.UNSWEPT_LEFT)[0]["left"]:
+            self._run(q.SWEEP, standalone=list(STANDALONE))
+            checkpoint("graph sweep")
 
     def _run_chunked(self, query: str, ids: Iterable[str], chunk: int = 100_000, **params) -> list[dict]:
         """``query`` over ``$ids`` a chunk at a time (a parameter list of millions is too large)."""
