@@ -42,6 +42,7 @@ from loaders.reference import read_reference, store_reference
 from loaders.survey import survey
 from loaders.table import read_csv_table, read_xlsx_table
 from loaders.transaction import Transaction
+from loaders.walk import collect_files
 from loaders.workspace import Workspace
 
 
@@ -116,23 +117,6 @@ def _workers(workers: int | Workers | None) -> Iterator[Workers]:
 
 def _warm_pyarrow() -> None:
     pa.array([0])
-
-
-def collect_files(paths: list[str | Path]) -> list[Path]:
-    """Files under the given paths, walked recursively in name order; hidden entries are skipped."""
-    found: list[Path] = []
-    for given in paths:
-        path = Path(given)
-        if not path.exists():
-            raise BadInput("路径不存在 / no such file or folder", path=str(path), hint="check the path")
-        if path.is_file():
-            found.append(path)
-            continue
-        for child in sorted(path.rglob("*")):
-            hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-            if child.is_file() and not hidden and child.stat().st_size > 0:
-                found.append(child)
-    return found
 
 
 def _run(tx: Transaction, detected: dict[Path, Detected], deletes: list, pool, progress) -> IngestReport:

@@ -2,7 +2,7 @@
 deletes, on the worker processes (a file at a time, many files per worker call).
 
 A file named on the command line that cannot be read stops the run; one found by walking a folder
-(a readme, a truth table) is skipped and reported.
+(a readme, a truth table) is skipped and reported, with what the walk passed over (``loaders.walk``).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ DeleteRow = tuple[str, str, str, str | None]
 
 def survey(files: list[Path], named: set[Path], forced: str | None,
            workers: Workers) -> tuple[dict[Path, Detected], dict[str, str], list[DeleteRow]]:
-    """(format of every readable file, skipped file → reason, deletes found), in file order."""
+    """(format of every readable file, skipped file → reason, deletes found), in file order; ``files``
+    may be a ``Walk``, whose skipped entries come first."""
     detected: dict[Path, Detected] = {}
-    skipped: dict[str, str] = {}
+    skipped: dict[str, str] = dict(getattr(files, "skipped", {}))
     deletes: list[DeleteRow] = []
     for path, (found, rows) in zip(files, map_files(workers, look, [(path, forced) for path in files]), strict=True):
         if isinstance(found, BadInput):
@@ -44,9 +45,12 @@ def look(item: tuple[Path, str | None]) -> tuple[Detected | BadInput, list[Delet
         found = detect_format(path, forced)
         if found.kind == "table":
             field_positions(found.headers, path)
+        return found, list(scan_deletes(path, found))
     except BadInput as error:
         return error, []
-    return found, list(scan_deletes(path, found))
+    except OSError as error:  # no permission, a disk error, a file gone since the walk
+        return BadInput(f"无法读取 / cannot read the file: {error.strerror or error}", path=str(path),
+                        hint="check that it exists and that you may read it"), []
 
 
 def scan_deletes(path: Path, found: Detected) -> Iterator[DeleteRow]:

@@ -84,3 +84,6 @@ def engine(request, monkeypatch) -> str:
 
 # The real Neo4j server for graph tests (tests/neo4j_server.py): settings, and a driver on an emptied database.
 from tests.neo4j_server import neo4j_driver, neo4j_session_driver, neo4j_settings  # noqa: E402, F401
+
+# Commands that file permissions bind, also as root (tests/permissions.py).
+from tests.permissions import bound_runner  # noqa: E402, F401
