@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -30,7 +29,7 @@ def cli() -> None:
 @click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
 @click.option("--format", "forced", type=click.Choice(FORMAT_NAMES), default=None,
               help="override format detection")
-@click.option("--workers", type=int, default=None, help="worker processes (default: one per core)")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="worker processes (default: one per core)")
 def ingest(paths: tuple[str, ...], workspace: str | None, forced: str | None, workers: int | None) -> None:
     """载入进销存上传文件 / load upload files (3501–3507 JSON, CSV/XLSX, events) into the workspace."""
     with worker_pool(workers or default_workers()) as pool:  # workers start while the loaders load
@@ -43,11 +42,10 @@ def ingest(paths: tuple[str, ...], workspace: str | None, forced: str | None, wo
 @click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
 @click.option("--rule", "rule_ids", multiple=True, help="规则 rule id (repeatable; default: every rule)")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="override a rule parameter (repeatable)")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("leads.csv"), show_default=True,
-              help="leads file: .csv, .parquet or .json")
+@click.option("--out", "out", default="leads.csv", show_default=True, help="leads file: .csv, .parquet or .json")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None,
               help="engine (default duckdb, or $TCW_SCREEN_ENGINE)")
-def screen(workspace: str | None, rule_ids: tuple[str, ...], params: tuple[str, ...], out: Path,
+def screen(workspace: str | None, rule_ids: tuple[str, ...], params: tuple[str, ...], out: str,
            engine: str | None) -> None:
     """筛查线索 / run the screening rules over the workspace's events and write the leads."""
     from workbench import commands
@@ -61,9 +59,9 @@ def screen(workspace: str | None, rule_ids: tuple[str, ...], params: tuple[str, 
               help="Neo4j 地址 server (default $NEO4J_URI, else bolt://127.0.0.1:7687); login from NEO4J_USER, NEO4J_PASSWORD")
 @click.option("--batch-size", type=click.IntRange(min=1), default=5_000, show_default=True,
               help="每个事务的事件数 events per transaction")
-@click.option("--import-files", type=click.Path(path_type=Path), default=None, metavar="DIR",
+@click.option("--import-files", default=None, metavar="DIR",
               help="首次批量导入 first load: write neo4j-admin import files to DIR instead, and print the command")
-def graph(workspace: str | None, uri: str | None, batch_size: int, import_files: Path | None) -> None:
+def graph(workspace: str | None, uri: str | None, batch_size: int, import_files: str | None) -> None:
     """写入图数据库 / write the workspace's events and screen leads to Neo4j (idempotent, resumable)."""
     from workbench import commands
 
@@ -74,12 +72,13 @@ def graph(workspace: str | None, uri: str | None, batch_size: int, import_files:
 
 
 @cli.command()
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
-@click.option("--seed", default=7, show_default=True, help="random seed (same seed, same files)")
+@click.option("--out", "out", required=True, help="output folder")
+@click.option("--seed", type=click.IntRange(min=0), default=7, show_default=True,
+              help="random seed (same seed, same files)")
 @click.option("--scale", default="demo", show_default=True,
               help="tiny | demo | an approximate number of records, e.g. 1000000")
 @click.option("--format", "fmt", type=click.Choice(["mixed", "json", "csv"]), default="mixed", show_default=True)
-def generate(out: Path, seed: int, scale: str, fmt: str) -> None:
+def generate(out: str, seed: int, scale: str, fmt: str) -> None:
     """生成合成数据 / write a synthetic district with planted cases and truth.csv."""
     from workbench import commands
 
@@ -87,11 +86,10 @@ def generate(out: Path, seed: int, scale: str, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("tcw-demo"), show_default=True,
-              help="folder for the demo data and workspace")
-@click.option("--seed", default=7, show_default=True)
+@click.option("--out", "out", default="tcw-demo", show_default=True, help="folder for the demo data and workspace")
+@click.option("--seed", type=click.IntRange(min=0), default=7, show_default=True)
 @click.option("--scale", default="demo", show_default=True)
-def demo(out: Path, seed: int, scale: str) -> None:
+def demo(out: str, seed: int, scale: str) -> None:
     """演示 / the main job: synthetic data → ingest → screen → offline HTML report."""
     from workbench import commands
 

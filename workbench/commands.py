@@ -8,14 +8,15 @@ import click
 
 from loaders.errors import BadInput
 from loaders.ingest import ingest
-from loaders.workspace import Workspace, workspace_path
+from loaders.workspace import Workspace
 from workbench.progress import progress_bar
 from workbench.report_text import ingest_summary, leads_summary
+from workbench.usage import output_file, output_folder, workspace_folder
 
 
 def ingest_command(paths: list[str], workspace: str | None, forced: str | None, workers) -> None:
     """``workers``: a number of processes, or workers already started (``loaders.pool``)."""
-    ws = Workspace(workspace_path(workspace))
+    ws = Workspace(workspace_folder(workspace))
     with progress_bar("载入 ingest", unit="part") as advance:
         report = ingest(paths, ws, forced=forced, workers=workers, progress=advance)
     click.echo(ingest_summary(report.counts, rejects_hint=str(ws.root / "rejects")))
@@ -24,12 +25,13 @@ def ingest_command(paths: list[str], workspace: str | None, forced: str | None, 
     click.echo(f"用时 {report.seconds:.1f} s；工作区 workspace {ws.root}")
 
 
-def screen_command(workspace: str | None, rule_ids: list[str], params: dict[str, str], out: Path,
+def screen_command(workspace: str | None, rule_ids: list[str], params: dict[str, str], out: str | Path,
                    engine: str | None = None) -> None:
-    from workbench.screens.leads import write_leads
+    from workbench.screens.leads import LEAD_SUFFIXES, write_leads
     from workbench.screens.run import screen
 
-    ws = Workspace(workspace_path(workspace))
+    ws = Workspace(workspace_folder(workspace, writes=False))
+    out = output_file(out, "--out", LEAD_SUFFIXES)
     leads = screen(ws, rule_ids or None, params, engine)
     write_leads(leads, out)
     click.echo(leads_summary(leads))
@@ -47,7 +49,7 @@ def graph_command(workspace: str | None, uri: str | None, batch_size: int) -> No
         write_graph,
     )
 
-    ws = Workspace(workspace_path(workspace))
+    ws = Workspace(workspace_folder(workspace, writes=False))
     settings = graph_settings(uri)
     store = open_neo4j(settings)
     try:
@@ -59,14 +61,15 @@ def graph_command(workspace: str | None, uri: str | None, batch_size: int) -> No
     click.echo(f"图数据库 graph: {settings.uri}")
 
 
-def import_files_command(workspace: str | None, folder: Path) -> None:
+def import_files_command(workspace: str | None, folder: str | Path) -> None:
     import shlex
 
     from workbench.graph.bulk_import import ImportFiles, admin_arguments, write_import_files
     from workbench.graph.writer import require_events
     from workbench.screens.run import screen
 
-    ws = Workspace(workspace_path(workspace))
+    ws = Workspace(workspace_folder(workspace, writes=False))
+    folder = output_folder(folder, "--import-files")
     require_events(ws)
     files = write_import_files(ws, folder.resolve(), screen(ws))
     click.echo(f"导入文件 import files: {files.events:,} 事件 events, {len(files.nodes)} 节点文件 node files, "
@@ -83,7 +86,7 @@ def doctor_command(workspace: str | None, repair: bool) -> None:
     """Print what is wrong with the workspace; bad input (exit 2) while anything is left to do."""
     from loaders.doctor import examine
 
-    ws = Workspace(workspace_path(workspace))
+    ws = Workspace(workspace_folder(workspace, writes=False))
     if not ws.root.is_dir():
         raise BadInput("工作区不存在 / no such workspace", path=str(ws.root), hint="check --workspace")
     findings = examine(ws, repair=repair)
@@ -109,30 +112,43 @@ def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     return parsed
 
 
-def generate_command(out: Path, seed: int, scale: str, fmt: str) -> None:
+def generate_command(out: str | Path, seed: int, scale: str, fmt: str) -> None:
     from workbench.synth import generate
 
+    out, scale = output_folder(out, "--out"), parse_scale(scale)
     with progress_bar("生成 generate", unit="rec") as advance:
-        summary = generate(out, seed=seed, scale=parse_scale(scale), fmt=fmt, progress=advance)
+        summary = generate(out, seed=seed, scale=scale, fmt=fmt, progress=advance)
     click.echo(f"合成数据 synthetic data: {out}（{summary.get('records_total', '?')} 条记录 records; "
                f"truth: {out / 'truth.csv'}）")
 
 
-def demo_command(out: Path, seed: int, scale: str) -> None:
+def demo_command(out: str | Path, seed: int, scale: str) -> None:
     from workbench.demo import run_demo
 
-    run_demo(out, seed=seed, scale=parse_scale(scale), echo=click.echo)
+    run_demo(output_folder(out, "--out"), seed=seed, scale=parse_scale(scale), echo=click.echo)
 
 
 def parse_scale(scale: str) -> str | int:
-    """``tiny``/``demo`` or a number of records (``1e6`` and ``1_000_000`` work too)."""
+    """``tiny``/``demo`` or a number of records (``1e6`` and ``1_000_000`` work too) within the generator's
+    range; anything else is bad usage.
+
+    >>> parse_scale("1e6"), parse_scale("tiny")
+    (1000000, 'tiny')
+    >>> parse_scale("0")
+    Traceback (most recent call last):
+    ...
+    loaders.errors.BadInput: 规模应在 1000 到 100000000 条记录之间 / --scale must be 1000 to 100000000 records, got '0' (use tiny, demo or a number such as 1000000)
+    """
+    from workbench.synth.scale import MAX_RECORDS, MIN_RECORDS
+
+    hint = "use tiny, demo or a number such as 1000000"
     if scale in ("tiny", "demo"):
         return scale
     try:
-        return int(float(scale.replace("_", "")))
-    except ValueError:
-        raise BadInput(f"无效的规模 / invalid --scale {scale!r}", hint="use tiny, demo or a number such as 1000000") from None
-
-
-
-
+        records = int(float(scale.replace("_", "")))
+    except (ValueError, OverflowError):
+        raise BadInput(f"无效的规模 / invalid --scale {scale!r}", hint=hint) from None
+    if not MIN_RECORDS <= records <= MAX_RECORDS:
+        raise BadInput(f"规模应在 {MIN_RECORDS} 到 {MAX_RECORDS} 条记录之间 / --scale must be {MIN_RECORDS} to "
+                       f"{MAX_RECORDS} records, got {scale!r}", hint=hint)
+    return records

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from loaders.atomic import atomic_path
 from loaders.errors import BadInput
 from workbench.screens.privacy import PERSONAL, pseudonym
 from workbench.screens.rules import Rule
@@ -29,6 +30,8 @@ SCHEMA = pa.schema([
     ("explanation_zh", pa.string()), ("explanation_en", pa.string()), ("details", pa.string()),
 ])  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The leads file formats, by extension.
+LEAD_SUFFIXES = (".csv", ".parquet", ".json")
 
 
 def leads_of(rule: Rule, params: dict, found: pa.Table, key: bytes) -> list[dict]:
@@ -102,23 +105,26 @@ def leads_table(leads: list[dict]) -> pa.Table:
 
 
 def write_leads(table: pa.Table, path: Path) -> None:
-    """Write leads by the file's extension: ``.csv`` (UTF-8 with BOM, for Excel; cells that a spreadsheet
-    would run as a formula are quoted with ``'``), ``.parquet`` or ``.json`` (a list of objects)."""
+    """Write leads by the file's extension (``LEAD_SUFFIXES``), atomically (a reader sees the old file or
+    the new one): ``.csv`` (UTF-8 with BOM, for Excel; cells that a spreadsheet would run as a formula are
+    quoted with ``'``), ``.parquet`` or ``.json`` (a list of objects)."""
+    path = Path(path)
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".parquet":
-        pq.write_table(table, path, compression="zstd")
-    elif suffix == ".json":
-        rows = [{k: v.isoformat(sep=" ") if isinstance(v, datetime) else v for k, v in row.items()}
-                for row in table.to_pylist()]
-        path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    elif suffix == ".csv":
-        with open(path, "wb") as handle:
-            handle.write(b"\xef\xbb\xbf")
-            pacsv.write_csv(_spreadsheet_safe(table), handle)
-    else:
+    if suffix not in LEAD_SUFFIXES:
         raise BadInput(f"不支持的线索文件格式 / unsupported leads file {path.name}", path=str(path),
                        hint="use .csv, .parquet or .json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temporary:
+        if suffix == ".parquet":
+            pq.write_table(table, temporary, compression="zstd")
+        elif suffix == ".json":
+            rows = [{k: v.isoformat(sep=" ") if isinstance(v, datetime) else v for k, v in row.items()}
+                    for row in table.to_pylist()]
+            temporary.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+        else:
+            with open(temporary, "wb") as handle:
+                handle.write(b"\xef\xbb\xbf")
+                pacsv.write_csv(_spreadsheet_safe(table), handle)
 
 
 def _spreadsheet_safe(table: pa.Table) -> pa.Table:

@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 
 PRESETS = {"tiny": 3_000, "demo": 50_000}
+#: Records a generated district may be asked for (ten times the screens benchmark's ten million at most).
+MIN_RECORDS, MAX_RECORDS = 1_000, 100_000_000
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ def resolve(scale: str | int) -> Scale:
             raise ValueError(f"unknown scale {scale!r}: use 'tiny', 'demo' or a record count")
         return Scale(scale, PRESETS[scale], 6, 0, 0, 0)
     target = int(scale)
-    if target < 1_000:
-        raise ValueError(f"scale {target} too small: use at least 1000 records (or 'tiny')")
+    if not MIN_RECORDS <= target <= MAX_RECORDS:
+        raise ValueError(f"scale {target} outside {MIN_RECORDS}–{MAX_RECORDS} records (or 'tiny', 'demo')")
     n_months = 6 if target <= 3_000_000 else 12
     ratio = target / PRESETS["demo"] / (n_months / 6)
     extra = 0 if ratio <= 1 else min(270, round(30 * math.sqrt(ratio)) - 30)
