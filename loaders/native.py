@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from array import array
@@ -66,7 +67,7 @@ def layout_matches() -> bool:
 def builder(institutions: str, deletes: list[tuple] = ()) -> tcw_native.EventBuilder:
     """A fresh builder for one task; ``institutions`` is the workspace's reference (path or ''),
     ``deletes`` the known 3507 deletes (see :func:`known_deletes`)."""
-    events = tcw_native.EventBuilder(_config(institutions, _mtime(institutions)))
+    events = tcw_native.EventBuilder(_config(institutions, _mtime(institutions)) | {"time_range": _time_range()})
     events.set_known_deletes(list(deletes))
     return events
 
@@ -217,6 +218,18 @@ def _config(institutions: str, _mtime: float) -> dict:
         "nodes": [(node, node.endswith("Detail")) for node in v.node_names], "split": split_code_cell,
         "parse": _parse_fields, "delete_types": list(v.delete_targets), "interface": interface_code,
     }
+
+
+def _time_range() -> tuple[int, int, int]:
+    """(earliest, days after the upload, midnight of the run's day) of plausible business times, in
+    microseconds, as the SQL path bounds them (its parameters are made the same way)."""
+    bounds = vocabulary().business_time
+    run_day = dt.datetime.combine(dt.date.today(), dt.time())
+    return _micros(bounds.earliest), bounds.days_after_upload * 86_400_000_000, _micros(run_day)
+
+
+def _micros(moment: dt.datetime) -> int:
+    return (moment - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
 
 
 def _institutions(path: str) -> dict[str, tuple]:

@@ -10,6 +10,7 @@ what was found.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,11 +21,13 @@ import pyarrow as pa
 from loaders import native, nhsa_json
 from loaders.db import run, scalar
 from loaders.sql_text import DELETED_BY, NORMALIZE_SQL, delete_targets, interface_cases, reference_parts
-from loaders.tracecode import NMPA20_FAST_PATTERN, parse_many, split_code_cell
+from loaders.tracecode import CODE_SEPARATORS, NMPA20_FAST_PATTERN, parse_many, split_code_cell
 from loaders.vocabulary import event_column_specs, vocabulary
 
-#: A code cell holding any of these may hold several codes (``tcw_split`` decides); others hold one.
-CELL_SEPARATORS = r"[,;|，；、\s]"
+#: A code cell holding any of these may hold several codes (``tcw_split`` decides); others hold one. RE2's
+#: ``\s`` is ASCII only: Unicode whitespace is ``\pZ`` (U+3000 …) with the control characters Python's
+#: ``\s`` also takes (but not U+001C–U+001F), and the zero-width space.
+CELL_SEPARATORS = "[" + CODE_SEPARATORS + r"\t\n\x{0B}\f\r\x{85}\pZ\x{200B}]"
 PARSE_TYPE = "STRUCT(code VARCHAR, scheme VARCHAR, reason VARCHAR, product_id VARCHAR)"
 
 #: Canonical event columns and their DuckDB types, declared in ``fields.yaml`` (the part files also
@@ -124,7 +127,11 @@ def _sql(source: str, with_reference: bool) -> str:
 
 def _params() -> dict:
     v = vocabulary()
+    run_day = dt.date.today()
     return {
+        "earliest": v.business_time.earliest,
+        "run_day": dt.datetime.combine(run_day, dt.time()),
+        "days_after_upload": v.business_time.days_after_upload,
         "time_formats": list(v.time_formats),
         "change_types": list(v.change_types),
         "fast_pattern": NMPA20_FAST_PATTERN,

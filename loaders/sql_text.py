@@ -33,6 +33,9 @@ parsed AS (
     try_cast(replace(price_text, ',', '') AS DOUBLE) AS unit_price,
     try_strptime(nullif(trim(inf_time), ''), $time_formats) AS upload_time
   FROM picked),
+bounded AS (
+  SELECT *, least(coalesce(upload_time, $run_day), $run_day) + to_days($days_after_upload) AS latest_time
+  FROM parsed),
 judged AS (
   SELECT *,
     CASE
@@ -43,12 +46,13 @@ judged AS (
       WHEN family = '3507' AND coalesce(trim(inv_data_type), '') NOT IN ('1', '2', '3', '4') THEN 'inv_data_type'
       WHEN family = '3507' THEN NULL
       WHEN nullif(trim(med_list_codg), '') IS NULL THEN 'med_list_codg'
-      WHEN event_time IS NULL THEN time_field
-      WHEN record_quantity IS NULL THEN qty_field
-      WHEN price_text IS NOT NULL AND unit_price IS NULL THEN price_field
+      WHEN event_time IS NULL OR event_time < $earliest OR event_time > latest_time THEN time_field
+      WHEN record_quantity IS NULL OR NOT isfinite(record_quantity) THEN qty_field
+      WHEN price_text IS NOT NULL AND (unit_price IS NULL OR NOT isfinite(unit_price)) THEN price_field
+      WHEN NOT isfinite(record_quantity * coalesce(unit_price, 0)) THEN price_field
       WHEN family = '3502' AND NOT list_contains($change_types, trim(coalesce(inv_chg_type, ''))) THEN 'inv_chg_type'
     END AS bad_field
-  FROM parsed),
+  FROM bounded),
 cells AS (
   SELECT *, CASE WHEN bad_field IS NULL AND family <> '3507' THEN flatten(list_transform(codes, lambda c: CASE
       WHEN NOT regexp_matches(trim(c), $separators) THEN [trim(c)] ELSE tcw_split(c) END)) ELSE [] END AS code_list
@@ -83,10 +87,14 @@ records AS (
       WHEN bad_field = 'inv_data_type' THEN format('删除数据类型无效 / inv_data_type "{{}}": expected 1 盘存, 2 库存变更, 3 采购 or 4 销售', coalesce(inv_data_type, ''))
       WHEN bad_field = 'med_list_codg' THEN '缺少医保药品编码 / missing med_list_codg: expected the item''s 医保药品编码'
       WHEN bad_field = time_field AND time_text IS NULL THEN format('缺少业务时间 / missing business time {{}}: expected yyyy-MM-dd HH:mm:ss', time_field)
-      WHEN bad_field = time_field THEN format('时间无法解析 / unparseable time "{{}}": expected yyyy-MM-dd HH:mm:ss', time_text)
+      WHEN bad_field = time_field AND event_time IS NULL THEN format('时间无法解析 / unparseable time "{{}}": expected yyyy-MM-dd HH:mm:ss', time_text)
+      WHEN bad_field = time_field THEN format('业务时间不在合理范围 / business time "{{}}" out of range: expected from {{}} to {{}} ({{}} days after the upload)', time_text, strftime($earliest, '%Y-%m-%d'), strftime(latest_time, '%Y-%m-%d %H:%M:%S'), $days_after_upload)
       WHEN bad_field = qty_field AND qty_text IS NULL THEN format('缺少数量 / missing quantity {{}}: expected a number', qty_field)
-      WHEN bad_field = qty_field THEN format('数量不是数字 / quantity "{{}}" is not a number', qty_text)
-      WHEN bad_field = price_field THEN format('单价不是数字 / price "{{}}" is not a number', price_text)
+      WHEN bad_field = qty_field AND record_quantity IS NULL THEN format('数量不是数字 / quantity "{{}}" is not a number', qty_text)
+      WHEN bad_field = qty_field THEN format('数量不是有限数 / quantity "{{}}" is not a finite number: expected a number such as 2 or 0.5', qty_text)
+      WHEN bad_field = price_field AND price_text IS NOT NULL AND unit_price IS NULL THEN format('单价不是数字 / price "{{}}" is not a number', price_text)
+      WHEN bad_field = price_field AND NOT isfinite(unit_price) THEN format('单价不是有限数 / price "{{}}" is not a finite number: expected a number such as 23.5', price_text)
+      WHEN bad_field = price_field THEN format('金额超出范围 / quantity "{{}}" × price "{{}}" is not a finite amount: expected a real quantity and price', qty_text, price_text)
       WHEN bad_field = 'inv_chg_type' THEN format('库存变更类型无效 / inv_chg_type "{{}}": expected 101–111', coalesce(inv_chg_type, ''))
     END AS reject_reason,
     CASE WHEN bad_field IS NOT NULL THEN coalesce(_source_text, to_json({{{raw_struct}}})::VARCHAR) END AS source_text,

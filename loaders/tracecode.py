@@ -63,8 +63,14 @@ _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?[eE]\+[0-9]+").fullmatch  # 8.12346
 _ILLEGAL = re.compile(r"[^A-Za-z0-9-]").search
 _AI_BRACKET = re.compile(r"\(([0-9]{2,4})\)")
 _CSET82 = re.compile(r'[!"%-?A-Z_a-z]+').fullmatch  # GS1 AI encodable character set 82
-_SEPARATORS = re.compile(r"[,;|，；、\r\n\t]+")
-_SPACES = re.compile(r"((?:(?![\x1c-\x1f])\s|\u200b)+)")  # whitespace, but not GS and its kin
+#: Characters that always separate the codes of one cell: ASCII ``, ; |``, their full-width forms and
+#: the ideographic comma. Whitespace separates too (:data:`_SPACES`), except that single gaps inside a
+#: 20-digit code keep it whole. The SQL pre-filter and the compiled reader use the same set.
+CODE_SEPARATORS = ",;|，；｜、"
+_SEPARATORS = re.compile(f"[{re.escape(CODE_SEPARATORS)}\r\n\t]+")
+#: Unicode whitespace and the zero-width space, but not GS (U+001D) and its kin U+001C–U+001F, which
+#: Python counts as whitespace: GS is part of GS1 element strings.
+_SPACES = re.compile(r"((?:(?![\x1c-\x1f])\s|\u200b)+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +314,8 @@ def _expiry(yymmdd: str) -> str:
 
 
 def split_code_cell(cell: str | None) -> list[str]:
-    """Split one CSV/Excel cell holding several codes; GS is not a separator.
+    """Split one CSV/Excel cell holding several codes at :data:`CODE_SEPARATORS` and whitespace (full-width
+    space U+3000 included); GS is not a separator.
 
     Single-space-separated digit groups that add up to exactly 20 digits stay one code, and so do the
     space-separated elements of one bracketed GS1 string.
@@ -317,6 +324,8 @@ def split_code_cell(cell: str | None) -> list[str]:
     ['81234560000000000012', '81234560000000000013', 'ABC-12345']
     >>> split_code_cell("8123 4560 0000 0000 0012 (01)06901234567892 (21)A1")
     ['8123 4560 0000 0000 0012', '(01)06901234567892 (21)A1']
+    >>> split_code_cell("81234560000000000012\u300081234560000000000013｜ABC-12345")
+    ['81234560000000000012', '81234560000000000013', 'ABC-12345']
     """
     if cell.__class__ is not str:
         cell = _coerce(cell)

@@ -14,6 +14,7 @@ nothing else spells those out.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -39,6 +40,31 @@ class Interface:
 
 
 @dataclass(frozen=True)
+class TimeRange:
+    """Plausible business times: from ``earliest`` to ``days_after_upload`` days after the upload (or the
+    day of the run, when the upload time is absent or later).
+
+    >>> r = vocabulary().business_time
+    >>> r.latest(dt.datetime(2025, 6, 2, 1, 10), dt.date(2025, 12, 1))
+    datetime.datetime(2026, 6, 3, 1, 10)
+    >>> r.latest(None, dt.date(2025, 12, 1)) == r.latest(dt.datetime(9999, 1, 1), dt.date(2025, 12, 1))
+    True
+    """
+
+    earliest: dt.datetime
+    days_after_upload: int
+
+    def run_latest(self, run_day: dt.date) -> dt.datetime:
+        """The latest business time any record of a run on ``run_day`` may carry."""
+        return dt.datetime.combine(run_day, dt.time()) + dt.timedelta(days=self.days_after_upload)
+
+    def latest(self, upload_time: dt.datetime | None, run_day: dt.date) -> dt.datetime:
+        """The latest business time of a record uploaded at ``upload_time``."""
+        run = dt.datetime.combine(run_day, dt.time())
+        return min(upload_time or run, run) + dt.timedelta(days=self.days_after_upload)
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """Field and interface declarations with the look-ups the readers need."""
 
@@ -53,6 +79,7 @@ class Vocabulary:
     interface_names: dict[str, str]
     time_formats: tuple[str, ...]
     split_true: tuple[str, ...]
+    business_time: TimeRange
 
     def field_for_header(self, header: object) -> str | None:
         """The NHSA field a table header names, or None when it names none."""
@@ -124,6 +151,8 @@ def vocabulary() -> Vocabulary:
         interface_names=_interface_name_index(interfaces),
         time_formats=tuple(data["time_formats"]),
         split_true=tuple(data["split_true"]),
+        business_time=TimeRange(dt.datetime.fromisoformat(data["business_time"]["earliest"]),
+                                int(data["business_time"]["days_after_upload"])),
     )
 
 

@@ -51,13 +51,16 @@ impl<'a> Field<'a> {
         }
     }
 
-    /// The value as a number, or None when absent; declines anything but a plain decimal.
+    /// The value as a number, or None when absent; declines anything but a plain, finite decimal (the
+    /// reference path rejects the rest).
     pub fn number(&self) -> Fast<Option<f64>> {
         match self {
             Field::Number(token) => token.parse::<f64>().ok().filter(|v| v.is_finite()).map(Some).ok_or(Declined),
             _ => match self.trimmed()? {
                 None => Ok(None),
-                Some(text) if is_plain_decimal(text) => text.parse::<f64>().map(Some).map_err(|_| Declined),
+                Some(text) if is_plain_decimal(text) => {
+                    text.parse::<f64>().ok().filter(|v| v.is_finite()).map(Some).ok_or(Declined)
+                }
                 Some(_) => Err(Declined),
             },
         }
@@ -123,5 +126,6 @@ mod tests {
         assert_eq!(Field::Number("2.0").number(), Ok(Some(2.0)));
         assert_eq!(Field::Number("2.0").text(), Err(Declined));
         assert_eq!(Field::Number("1e400").number(), Err(Declined));
+        assert_eq!(Field::Text(format!("1{}", "0".repeat(400)).into()).number(), Err(Declined));
     }
 }

@@ -41,6 +41,31 @@ pub struct Context {
     pub nodes: Vec<(String, bool)>,
     /// ``inv_data_type`` values a 3507 request may carry.
     pub delete_types: Vec<String>,
+    pub time_range: TimeRange,
+}
+
+/// Plausible business times (``business_time`` in ``fields.yaml``), in microseconds since 1970.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeRange {
+    pub earliest: i64,
+    /// ``days_after_upload`` in microseconds.
+    pub after_upload: i64,
+    /// Midnight of the day of the run.
+    pub run_day: i64,
+}
+
+impl Default for TimeRange {
+    fn default() -> Self {
+        TimeRange { earliest: i64::MIN, after_upload: 0, run_day: i64::MAX }
+    }
+}
+
+impl TimeRange {
+    /// Whether a business time is plausible for a record uploaded at ``upload_time``.
+    pub fn holds(&self, event_time: i64, upload_time: Option<i64>) -> bool {
+        let uploaded = upload_time.map_or(self.run_day, |u| u.min(self.run_day));
+        event_time >= self.earliest && event_time <= uploaded.saturating_add(self.after_upload)
+    }
 }
 
 impl Default for TimeRules {
@@ -140,6 +165,9 @@ pub fn prepare<'r>(r: &'r RawRecord<'r>, ctx: &'r Context, rules: &mut dyn CodeR
         None => ctx.change_types.get(change_type.ok_or(Declined)?).ok_or(Declined)?.as_str(),
     };
     let upload_time = r.get(F_INF_TIME).trimmed()?.map(|t| parse_micros(t, ctx.times)).transpose()?;
+    if !ctx.time_range.holds(event_time, upload_time) || !(record_quantity * unit_price.unwrap_or(0.0)).is_finite() {
+        return Err(Declined);
+    }
     let reference = ctx.institutions.get(institution_code.as_ref());
     let letter = institution_code.chars().next().and_then(|c| ctx.letters.get(&c));
     let trimmed = |field: usize| r.get(field).trimmed();
@@ -212,17 +240,26 @@ fn original_record<'r>(r: &'r RawRecord<'r>) -> Fast<Option<&'r str>> {
     }
 }
 
-/// A cell holding any of these may hold several codes (the reference path's ``[,;|，；、\s]``).
-fn is_separator(c: char) -> bool {
-    matches!(c, ',' | ';' | '|' | '，' | '；' | '、' | '\t' | '\n' | '\x0C' | '\r' | ' ')
+/// The characters that always separate the codes of a cell (``CODE_SEPARATORS`` of the rules library).
+pub const CODE_SEPARATORS: &str = ",;|，；｜、";
+
+/// Whitespace as the rules library splits at it: Unicode whitespace (U+3000 …) and the zero-width
+/// space. Rust's White_Space set is Python's without U+001C–U+001F, which the library keeps (GS).
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{200B}'
 }
 
-/// ``split_code_cell`` of the rules library for cells of ASCII codes: split at ``,;|，；、``, tabs and
-/// line breaks, then at other whitespace, except that single-space-separated digit groups adding up
+/// A cell holding any of these may hold several codes (the reference path's ``CELL_SEPARATORS``).
+fn is_separator(c: char) -> bool {
+    CODE_SEPARATORS.contains(c) || is_space(c)
+}
+
+/// ``split_code_cell`` of the rules library for cells of ASCII codes: split at ``CODE_SEPARATORS``,
+/// tabs and line breaks, then at other whitespace (U+3000 included), except that single-space-separated digit groups adding up
 /// to 20 digits stay one code. None (the library splits it) for anything else, such as bracketed GS1
 /// elements or non-ASCII letters.
 pub fn split_plain(cell: &str) -> Option<Vec<String>> {
-    let breaks = |c: char| matches!(c, ',' | ';' | '|' | '，' | '；' | '、' | '\r' | '\n' | '\t');
+    let breaks = |c: char| CODE_SEPARATORS.contains(c) || matches!(c, '\r' | '\n' | '\t');
     let mut codes = Vec::new();
     for chunk in cell.split(breaks) {
         let (tokens, gaps) = tokens_and_gaps(chunk);
@@ -236,11 +273,10 @@ pub fn split_plain(cell: &str) -> Option<Vec<String>> {
 
 /// A chunk split at whitespace runs (zero-width space included): tokens, and the runs between them.
 fn tokens_and_gaps(chunk: &str) -> (Vec<&str>, Vec<&str>) {
-    let space = |c: char| c.is_whitespace() || c == '\u{200B}';
     let (mut tokens, mut gaps) = (Vec::new(), Vec::new());
     let mut rest = chunk;
-    while let Some(start) = rest.find(space) {
-        let end = rest[start..].find(|c: char| !space(c)).map_or(rest.len(), |e| start + e);
+    while let Some(start) = rest.find(is_space) {
+        let end = rest[start..].find(|c: char| !is_space(c)).map_or(rest.len(), |e| start + e);
         tokens.push(&rest[..start]);
         gaps.push(&rest[start..end]);
         rest = &rest[end..];
@@ -331,6 +367,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn business_times_hold_within_the_range() {
+        let day = 86_400_000_000;
+        let range = TimeRange { earliest: 10 * day, after_upload: 2 * day, run_day: 100 * day };
+        assert!(range.holds(10 * day, None) && range.holds(102 * day, None) && !range.holds(102 * day + 1, None));
+        assert!(!range.holds(10 * day - 1, Some(20 * day)) && range.holds(22 * day, Some(20 * day)));
+        assert!(!range.holds(23 * day, Some(20 * day)) && !range.holds(103 * day, Some(i64::MAX)));
+    }
+
+    #[test]
     fn families_and_institutions() {
         assert_eq!(family_of("3505A"), Ok("3505"));
         assert_eq!(family_of("3508"), Err(Declined));
@@ -341,5 +386,7 @@ mod tests {
         assert_eq!(split_plain("a,b，；c\t"), Some(vec!["a".into(), "b".into(), "c".into()]));
         assert_eq!(split_plain("8123 4560 0000 0000 0012 81"), Some(vec!["8123 4560 0000 0000 0012".into(), "81".into()]));
         assert_eq!(split_plain("(01)06901234567892 (21)A1"), None);
+        assert_eq!(split_plain("a\u{3000}b｜c\u{A0}d"), Some(vec!["a".into(), "b".into(), "c".into(), "d".into()]));
+        assert!(is_separator('\u{3000}') && is_separator('｜') && !is_separator('\x1d'));
     }
 }

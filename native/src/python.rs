@@ -17,7 +17,7 @@ use crate::columns::Buffer;
 use crate::events::{EventColumns, Exported};
 use crate::field::{Declined, Fast};
 use crate::json::read_line;
-use crate::normalize::{family_of, prepare, CodeRules, Context, Institution, Interface, ParsedCode, Prepared};
+use crate::normalize::{family_of, prepare, CodeRules, Context, Institution, Interface, ParsedCode, Prepared, TimeRange};
 use crate::csv::Row;
 use crate::field::Field;
 use crate::record::{field_index, RawRecord, FIELDS, F_INFNO};
@@ -136,7 +136,7 @@ pub struct EventBuilder {
 
 #[pymethods]
 impl EventBuilder {
-    /// ``config``: families, change_types, letters, split_true, times, institutions, nodes, and the
+    /// ``config``: families, change_types, letters, split_true, times, time_range, institutions, nodes, and the
     /// ``split`` and ``parse`` callables of the trace-code rules.
     #[new]
     fn new(config: &Bound<'_, PyDict>) -> PyResult<Self> {
@@ -368,6 +368,7 @@ fn context(config: &Bound<'_, PyDict>) -> PyResult<Context> {
     }
     let institutions: HashMap<String, (Option<String>, Option<String>, Option<String>)> = get("institutions")?.extract()?;
     let (datetime, date): (bool, bool) = get("times")?.extract()?;
+    let (earliest, after_upload, run_day): (i64, i64, i64) = get("time_range")?.extract()?;
     Ok(Context {
         families,
         change_types: get("change_types")?.extract()?,
@@ -379,6 +380,7 @@ fn context(config: &Bound<'_, PyDict>) -> PyResult<Context> {
             .collect(),
         nodes: get("nodes")?.extract()?,
         delete_types: get("delete_types")?.extract()?,
+        time_range: TimeRange { earliest, after_upload, run_day },
     })
 }
 

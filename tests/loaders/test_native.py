@@ -98,6 +98,14 @@ def _edge_lines() -> list:
         sale("n13", codes, fixmedins_code="p50011600099", sel_retn_cnt="abc"),
         sale("n14", codes, med_list_codg=""),
         sale("n15", codes, fixmedins_hilist_name=12, psn_no=500116000001),
+        sale("n16", codes, sel_retn_cnt="1e309"),  # numbers that are not finite: rejects
+        sale("n17", codes, sel_retn_cnt="Infinity", finl_trns_pric="NaN"),
+        sale("n18", codes, sel_retn_cnt="1" + "0" * 400),
+        sale("n19", codes, sel_retn_cnt=1e200, finl_trns_pric=1e200),  # the amount overflows
+        sale("n20", codes, sel_retn_time="0001-01-01 00:00:00"),  # business times out of range
+        sale("n21", codes, sel_retn_time="9999-12-31 23:59:59"),
+        sale("n22", codes, sel_retn_time="2017-12-31"),
+        sale("n23", [CODE_A + "\u3000" + CODE_B, CODE_A + "｜" + CODE_B + "\u00a0" + CODE_A]),  # wide separators
     ]
     lines = [envelope("3505", "selinfo", record) for record in odd_sales]
     lines += [
@@ -114,6 +122,8 @@ def _edge_lines() -> list:
         '{"infno":"3505","fixmedins_code":"P50011600012","input":{"selinfo":{"fixmedins_bchno":"e\\u0031",'
         '"med_list_codg":"X","sel_retn_cnt":"1","sel_retn_time":"2025-06-01 10:00:00"}}}',
         "not json at all",
+        '{"infno":"3505","fixmedins_code":"P50011600012","input":{"selinfo":{"fixmedins_bchno":"big",'
+        '"med_list_codg":"X","sel_retn_cnt":1e309,"sel_retn_time":"2025-06-01 10:00:00"}}}',
     ]
     return lines
 
@@ -167,8 +177,9 @@ def test_compiled_gs1_reading_agrees_with_the_rules_library(code):
 
 @needs_native
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([",", "，", ";", "、", "\t", " ", "  ", "\u3000", "\u200b", "8123", "4560", "0000",
-                                  "0012", "81234560000000000012", "AB-1", "(01)", "码"]), max_size=14).map("".join))
+@given(st.lists(st.sampled_from([",", "，", ";", "；", "|", "｜", "、", "\t", " ", "  ", "\u3000", "\u200b", "\u00a0",
+                                  "\x0b", "\u2028", "\x1d", "8123", "4560", "0000", "0012", "81234560000000000012",
+                                  "AB-1", "(01)", "码"]), max_size=14).map("".join))
 def test_compiled_cell_splitting_agrees_with_the_rules_library(cell):
     found = native.tcw_native.split_plain(cell)
     if found is not None:

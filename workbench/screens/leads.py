@@ -40,8 +40,8 @@ def leads_of(rule: Rule, params: dict, found: pa.Table, key: bytes) -> list[dict
     leads = []
     for row in found.to_pylist():
         row = {k: pseudonym(v, key) if k in PERSONAL and v else _plain(v) for k, v in row.items()}
-        values = {name: row.get(name) for name in KEY}
-        details = {k: v for k, v in row.items() if k not in KEY and k != "score"}
+        values = {name: _stored(row.get(name)) for name in KEY}
+        details = {k: _stored(v) for k, v in row.items() if k not in KEY and k != "score"}
         identity = json.dumps([rule.id, params_json, values["trace_code"], values["institution_code"],
                                values["institutions"], values["med_list_codg"]], ensure_ascii=False)
         zh, en = explain(rule, row)
@@ -49,7 +49,8 @@ def leads_of(rule: Rule, params: dict, found: pa.Table, key: bytes) -> list[dict
                       "scenario": rule.scenario, "rule_id": rule.id, "score": checked_score(rule, row["score"]),
                       **values, "amount": round(float(values["amount"] or 0), 2), "params": params_json,
                       "explanation_zh": zh, "explanation_en": en,
-                      "details": json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)})
+                      "details": json.dumps(details, sort_keys=True, ensure_ascii=False, default=str,
+                                            allow_nan=False)})
     return leads
 
 
@@ -79,10 +80,22 @@ def _plain(value):
     (→ int), Spark computes with fractional decimals where DuckDB uses doubles (→ float), and engines add
     floats in different orders (→ rounded to 9 decimals)."""
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return float(value)
         return int(value) if value.as_tuple().exponent >= 0 else round(float(value), 9)
     if isinstance(value, float):
-        return round(value, 9)
+        return round(value, 9) if math.isfinite(value) else value
     return value
+
+
+def _stored(value):
+    """A value as a lead stores it: a number that is not finite (NaN, ±infinity) has no place in strict
+    JSON (nor in an amount) and becomes None; the sentences still say what the rule found.
+
+    >>> _stored(1.5), _stored(float("inf")), _stored(float("nan")), _stored("x")
+    (1.5, None, None, 'x')
+    """
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def explain(rule: Rule, row: dict) -> tuple[str, str]:
@@ -120,7 +133,7 @@ def write_leads(table: pa.Table, path: Path) -> None:
         elif suffix == ".json":
             rows = [{k: v.isoformat(sep=" ") if isinstance(v, datetime) else v for k, v in row.items()}
                     for row in table.to_pylist()]
-            temporary.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+            temporary.write_text(json.dumps(rows, ensure_ascii=False, indent=1, allow_nan=False), encoding="utf-8")
         else:
             with open(temporary, "wb") as handle:
                 handle.write(b"\xef\xbb\xbf")
