@@ -8,7 +8,8 @@ generic path. One JSON array, or pretty-printed envelopes, are streamed with ijs
 not JSON becomes a reject; nothing is dropped silently.
 
 ``source_sql()`` is the SELECT the normaliser reads raw records from (it expects a table ``chunk``
-of ``line_no``, ``text``).
+of ``file``, ``line_no``, ``text`` and a table ``key_flags`` of the records ``loaders/json_keys.py`` found
+ambiguous).
 """
 
 from __future__ import annotations
@@ -42,17 +43,24 @@ standard AS (
          {node_pick} AS recs
   FROM typed),
 unpacked AS (
-  SELECT file, line_no, infno, env_code, env_name, inf_time,
+  SELECT file, line_no, t, infno, env_code, env_name, inf_time,
          unnest(list_transform(
            CASE WHEN len(recs) > 0 THEN recs
                 ELSE coalesce(nullif(tcw_generic_records(t, $record_type, $record_list_type), []), [NULL]) END,
            lambda r, i: {{'r': r, 'i': i}})) AS u
   FROM standard),
-flat AS (SELECT file, line_no, infno, env_code, env_name, inf_time, u.r AS r, u.i AS i FROM unpacked)
+flat AS (SELECT file, line_no, t, infno, env_code, env_name, inf_time, u.r AS r, u.i AS i FROM unpacked)
 SELECT file AS _file, line_no AS _line, i::INTEGER AS _rec,
-  CASE WHEN r IS NULL THEN '报文中没有可读的记录 / envelope carries no record object' END AS _error,
-  CASE WHEN r IS NULL THEN 'input' END AS _error_field,
-  NULL::VARCHAR AS _source_text,
+  CASE WHEN flag_reason IS NOT NULL THEN flag_reason
+       WHEN r IS NULL AND json_type(t) <> 'OBJECT'
+         THEN format('该行不是报文对象 / the line is a JSON {{}}, not an interface envelope: expected one object per line',
+                     CASE json_type(t) WHEN 'ARRAY' THEN 'array' WHEN 'VARCHAR' THEN 'string' WHEN 'NULL' THEN 'null'
+                                       WHEN 'BOOLEAN' THEN 'true or false' ELSE 'number' END)
+       WHEN r IS NULL THEN '报文中没有可读的记录 / envelope carries no record object' END AS _error,
+  CASE WHEN flag_reason IS NOT NULL THEN flag_field
+       WHEN r IS NULL AND json_type(t) <> 'OBJECT' THEN '(line)'
+       WHEN r IS NULL THEN 'input' END AS _error_field,
+  CASE WHEN flag_reason IS NOT NULL OR r IS NULL THEN rtrim(t, chr(13) || chr(10)) END AS _source_text,
   list_filter(list_concat(
     CASE WHEN r.drugtracinfo IS NULL THEN []
          WHEN left(ltrim(r.drugtracinfo), 1) = '['
@@ -63,7 +71,7 @@ SELECT file AS _file, line_no AS _line, i::INTEGER AS _rec,
   infno, coalesce(nullif(r.fixmedins_code, ''), env_code) AS fixmedins_code,
   coalesce(nullif(r.fixmedins_name, ''), env_name) AS fixmedins_name, inf_time,
   {record_columns}
-FROM flat
+FROM flat LEFT JOIN key_flags ON flag_file = file AND flag_line = line_no AND (flag_rec IS NULL OR flag_rec = i)
 """
 
 # The generic path, for envelopes not in the standard shape: the record node is the first object or

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from loaders import native, nhsa_json
 from loaders.db import run, scalar
+from loaders.json_keys import key_flags
 from loaders.sql_text import DELETED_BY, NORMALIZE_SQL, delete_targets, interface_cases, reference_parts
 from loaders.tracecode import CODE_SEPARATORS, NMPA20_FAST_PATTERN, parse_many, split_code_cell
 from loaders.vocabulary import event_column_specs, vocabulary
@@ -64,9 +65,14 @@ class PartContext:
 
 
 def write_lines(con, chunk: pa.Table, target: str, context: PartContext) -> None:
-    """Normalise format-A lines (``file``, ``line_no``, ``text``) into the part folder ``target``."""
+    """Normalise format-A lines (``file``, ``line_no``, ``text``) into the part folder ``target``; records
+    made ambiguous by a key given twice become rejects (``loaders/json_keys.py``)."""
     sql = _sql(nhsa_json.source_sql(), bool(context.institutions))
-    _copy(con, "chunk", chunk, sql, nhsa_json.source_params(), target, context)
+    con.register("key_flags", key_flags(chunk))
+    try:
+        _copy(con, "chunk", chunk, sql, nhsa_json.source_params(), target, context)
+    finally:
+        con.unregister("key_flags")
 
 
 def write_raw(con, raw: pa.Table, target: str, context: PartContext) -> None:

@@ -32,11 +32,19 @@ R_NUMERIC_CODE = (
 
 
 def field_positions(headers, path: Path) -> dict[str, int]:
-    """NHSA field → column position; the first column naming a field wins. Checks the required ones."""
+    """NHSA field → column position. Two columns naming one field (``追溯码`` and ``drug_trac_codg``) are
+    bad input: which one holds the values is not ours to guess. Checks the required fields."""
     positions: dict[str, int] = {}
     for position, header in enumerate(headers):
         field = vocabulary().field_for_header(header)
-        if field and field not in positions:
+        if field in positions:
+            first = headers[positions[field]]
+            raise BadInput(
+                f"表头中 {first} 与 {header} 两列都对应字段 {field} / columns \"{first}\" (column "
+                f"{positions[field] + 1}) and \"{header}\" (column {position + 1}) both name the field {field}",
+                path=str(path), line=1, field=field,
+                hint="keep one of the two columns: delete or rename the other, merging its values first")
+        if field:
             positions[field] = position
     for field, names in (("infno", "接口编号/业务类型/infno"), ("fixmedins_code", "定点医药机构编码/fixmedins_code")):
         if field not in positions:

@@ -65,6 +65,21 @@ fn set_once<T, E: de::Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
     if slot.replace(value).is_some() { Err(decline()) } else { Ok(()) }
 }
 
+/// The keys of one object that the reader passes over: one given twice declines too, as the reference
+/// path rejects every object (envelope, ``input``, record, code item) that gives a key twice.
+#[derive(Default)]
+struct OtherKeys<'de>(Vec<&'de str>);
+
+impl<'de> OtherKeys<'de> {
+    fn skip<M: MapAccess<'de>>(&mut self, key: &'de str, map: &mut M) -> Result<(), M::Error> {
+        if self.0.contains(&key) {
+            return Err(decline());
+        }
+        self.0.push(key);
+        map.next_value::<IgnoredAny>().map(drop)
+    }
+}
+
 struct Envelope<'a> {
     infno: Option<&'a RawValue>,
     code: Option<&'a RawValue>,
@@ -94,6 +109,7 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
         let mut envelope = Envelope { infno: None, code: None, name: None, inf_time: None, input: None };
+        let mut others = OtherKeys::default();
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
                 "infno" => set_once(&mut envelope.infno, map.next_value()?)?,
@@ -101,9 +117,7 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
                 "fixmedins_name" => set_once(&mut envelope.name, map.next_value()?)?,
                 "inf_time" => set_once(&mut envelope.inf_time, map.next_value()?)?,
                 "input" => set_once(&mut envelope.input, map.next_value_seed(InputSeed { nodes: self.nodes })?)?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                _ => others.skip(key, &mut map)?,
             }
         }
         Ok(envelope)
@@ -156,13 +170,12 @@ impl<'de> Visitor<'de> for InputSeed<'_> {
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
         let mut found: Vec<Option<Vec<RawRecord<'de>>>> = self.nodes.iter().map(|_| None).collect();
+        let mut others = OtherKeys::default();
         while let Some(key) = map.next_key::<&'de str>()? {
             match self.nodes.iter().position(|(name, _)| name == key) {
                 Some(at) if self.nodes[at].1 => set_once(&mut found[at], map.next_value_seed(ListSeed)?)?,
                 Some(at) => set_once(&mut found[at], vec![map.next_value_seed(RecordSeed { index: 1 })?])?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                None => others.skip(key, &mut map)?,
             }
         }
         Ok(Input { found, nodes: self.nodes.iter().map(|(_, is_list)| *is_list).collect() })
@@ -218,6 +231,7 @@ impl<'de> Visitor<'de> for RecordSeed {
         let mut record = RawRecord { index: self.index, ..RawRecord::default() };
         let mut seen = [false; crate::record::FIELDS.len()];
         let (mut info, mut flat): (Option<Vec<Cow<'de, str>>>, Option<&'de RawValue>) = (None, None);
+        let mut others = OtherKeys(Vec::with_capacity(24));
         while let Some(key) = map.next_key::<&'de str>()? {
             if let Some(position) = record_key(key) {
                 if std::mem::replace(&mut seen[position], true) {
@@ -229,7 +243,7 @@ impl<'de> Visitor<'de> for RecordSeed {
             } else if key == "drug_trac_codg" {
                 set_once(&mut flat, map.next_value()?)?;
             } else {
-                map.next_value::<IgnoredAny>()?;
+                others.skip(key, &mut map)?;
             }
         }
         let mut cells = info.unwrap_or_default();
@@ -308,11 +322,12 @@ impl<'de> Visitor<'de> for CodeSeed {
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
         let mut code: Option<Field<'de>> = None;
+        let mut others = OtherKeys::default();
         while let Some(key) = map.next_key::<&'de str>()? {
             if key == "drug_trac_codg" {
                 set_once(&mut code, field(map.next_value()?).map_err(|_| decline())?)?;
             } else {
-                map.next_value::<IgnoredAny>()?;
+                others.skip(key, &mut map)?;
             }
         }
         match code {
@@ -369,6 +384,11 @@ mod tests {
             r#"{"infno":"3505","input":"{\"selinfo\":{}}"}"#,
             r#"{"infno":"3505","input":{"other":{"fixmedins_bchno":"b"}}}"#,
             r#"{"infno":"3505","input":{"selinfo":{"fixmedins_bchno":"b","fixmedins_bchno":"c"}}}"#,
+            r#"{"infno":"3505","msgid":"1","msgid":"2","input":{"selinfo":{"fixmedins_bchno":"b"}}}"#,
+            r#"{"infno":"3505","input":{"x":1,"x":2,"selinfo":{"fixmedins_bchno":"b"}}}"#,
+            r#"{"infno":"3505","input":{"selinfo":{"fixmedins_bchno":"b","memo":"","memo":""}}}"#,
+            r#"{"infno":"3505","input":{"selinfo":{"fixmedins_bchno":"b","drugtracinfo":[{"drug_trac_codg":"1","x":1,"x":2}]}}}"#,
+            r#"[1,2]"#,
             r#"{"infno":"3505","input":{"selinfo":{"fixmedins_bchno":"b","drugtracinfo":[{"x":"1"}]}}}"#,
             r#"{"infno":"3505","input":{"selinfo":{"fixmedins_bchno":"b","drug_trac_codg":"\t81"}}}"#,
             r#"not json"#,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from loaders import native
+from loaders.errors import BadInput
 from tests.conftest import CODE_A, CODE_B, envelope, events, rejects, sale, write_ndjson
 
 HEADER = "接口编号,定点医药机构编码,医保药品编码,批次流水号,销售数量,单价,销售时间,追溯码,药品名称\n"
@@ -78,3 +79,49 @@ def test_full_width_and_unicode_separators_split_codes(tmp_path, load, workspace
     load(upload, table)
     codes = [(row["record_no"], row["trace_code"], row["quantity"]) for row in events(workspace)]
     assert sorted(codes) == [("s1", CODE_A, 1.0), ("s1", CODE_B, 1.0), ("s2", CODE_A, 1.0), ("s2", CODE_B, 1.0)]
+
+
+def test_two_columns_naming_one_field_refuse_the_file(tmp_path, load, workspace, reader):
+    for header in ("追溯码,drug_trac_codg", "追溯码,追溯码"):
+        table = tmp_path / "two.csv"
+        table.write_text(f"接口编号,定点医药机构编码,医保药品编码,批次流水号,销售数量,销售时间,{header}\n"
+                         f"3505,P50011600012,XA01,d1,2,2025-06-01 10:00:00,{CODE_A},{CODE_B}\n", encoding="utf-8")
+        first, second = header.split(",")
+        with pytest.raises(BadInput, match=f"{first}.*{second}.*drug_trac_codg") as refused:
+            load(table)
+        assert refused.value.line == 1 and "keep one" in refused.value.hint
+    assert not workspace.event_files()
+
+
+def test_a_key_given_twice_rejects_the_records_it_makes_ambiguous(tmp_path, load, workspace, reader):
+    record = ('{"fixmedins_bchno":"%s","med_list_codg":"X","sel_retn_cnt":1,"sel_retn_time":"2025-06-01 10:00:00",'
+              '"drugtracinfo":[{"drug_trac_codg":"' + CODE_A + '"}]%s}')
+    head = '{"infno":"%s","fixmedins_code":"P50011600012","inf_time":"2025-06-02 01:10:00"%s,"input":{%s}}'
+    lines = [head % ("3505", ',"infno":"3506"', '"selinfo":' + record % ("k1", "")),  # envelope
+             head % ("3505", ',"msgid":"1","msgid":"2"', '"selinfo":' + record % ("k2", "")),  # a key not read
+             head % ("3505", "", '"selinfo":' + record % ("k3", ',"sel_retn_cnt":2')),  # record
+             head % ("3505", "", '"selinfo":' + record % ("k4", ',"memo":"a","memo":"b"')),
+             head % ("3505A", "", '"selinfoDetail":[' + record % ("k5", "") + ","
+                     + record % ("k6", ',"drugtracinfo":[]') + "]"),  # the second record of a batch
+             head % ("3505", "", '"selinfo":' + (record % ("k7", "")).replace(
+                 '"}]', '","drug_trac_codg":"' + CODE_B + '"}]')),  # a trace-code item
+             head % ("3505", "", '"selinfo":' + record % ("k8", ""))]
+    report = load(write_ndjson(tmp_path / "keys.ndjson", lines))
+    assert [row["record_no"] for row in events(workspace)] == ["k5", "k8"]
+    found = rejects(workspace)
+    assert [(row["source_line"], row["record_index"], row["reject_field"]) for row in found] == [
+        (1, 1, "infno"), (2, 1, "msgid"), (3, 1, "sel_retn_cnt"), (4, 1, "memo"), (5, 2, "drugtracinfo"),
+        (6, 1, "drug_trac_codg")]
+    assert all("twice" in row["reject_reason"] and row["source_text"] == lines[row["source_line"] - 1]
+               for row in found)
+    assert (report.counts.read, report.counts.accepted, report.counts.rejected) == (8, 2, 6)
+
+
+@pytest.mark.parametrize(("line", "kind"), [("[1,2]", "array"), ('"x"', "string"), ("42", "number"),
+                                            ("null", "null"), ("true", "true or false")])
+def test_a_line_that_is_not_an_object_is_rejected_with_its_own_text(tmp_path, load, workspace, reader, line, kind):
+    report = load(write_ndjson(tmp_path / "odd.ndjson", [envelope("3505", "selinfo", sale("o1", [CODE_A])), line]))
+    [found] = rejects(workspace)
+    assert (found["source_line"], found["reject_field"], found["source_text"]) == (2, "(line)", line)
+    assert f"JSON {kind}" in found["reject_reason"]
+    assert (report.counts.read, report.counts.accepted, report.counts.rejected) == (2, 1, 1)

@@ -124,8 +124,26 @@ def _edge_lines() -> list:
         "not json at all",
         '{"infno":"3505","fixmedins_code":"P50011600012","input":{"selinfo":{"fixmedins_bchno":"big",'
         '"med_list_codg":"X","sel_retn_cnt":1e309,"sel_retn_time":"2025-06-01 10:00:00"}}}',
+        *_twice_given_keys(), "[1,2]", '"x"', "42", "null", "true",  # lines that are not objects
     ]
     return lines
+
+
+def _twice_given_keys() -> list[str]:
+    """Envelopes with a key given twice: in the envelope, in input, in a record, in a code item."""
+    record = '{"fixmedins_bchno":"%s","med_list_codg":"X","sel_retn_cnt":1,"sel_retn_time":"2025-06-01 10:00:00"%s}'
+    head = '{"infno":"3505%s","fixmedins_code":"P50011600012"%s,"input":{%s}}'
+    return [head % ("", ',"msgid":"1","msgid":"2"', '"selinfo":' + record % ("k1", "")),
+            head % ("", ',"inf_time":"2025-06-02 01:10:00","inf_time":"2025-06-03 01:10:00"',
+                    '"selinfo":' + record % ("k2", "")),
+            head % ("", "", '"selinfo":' + record % ("k3", "") + ',"selinfo":' + record % ("k4", "")),
+            head % ("", "", '"x":1,"x":1,"selinfo":' + record % ("k5", "")),
+            head % ("", "", '"selinfo":' + record % ("k6", ',"psn_no":"1","psn_no":"1"')),
+            head % ("A", "", '"selinfoDetail":[' + record % ("k7", "") + "," + record % ("k8", ',"memo":1,"memo":2')
+                    + "]"),
+            head % ("", "", '"selinfo":' + record % ("k9", f',"drugtracinfo":[{{"drug_trac_codg":"{CODE_A}",'
+                                                            f'"drug_trac_codg":"{CODE_B}"}}]')),
+            head % ("", "", '"fixmedins_bchno":"k10","fixmedins_bchno":"k11","med_list_codg":"X"')]
 
 
 @needs_native
