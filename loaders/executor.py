@@ -113,8 +113,10 @@ def run_task(task: Task) -> list[str]:
     if task.kind in ("raw", "tables"):
         write_raw(con, _task_table(task), task.target, context)
         return [task.target]
-    chunk = task.table if task.kind == "lines" else _read_blocks(task.blocks)
-    return _sql_lines(con, chunk, task.target, context)
+    if task.kind == "lines":
+        return _sql_lines(con, task.table, task.target, context)
+    chunk, errors = _read_blocks(task.blocks)
+    return _sql_lines(con, chunk, task.target, context, errors)
 
 
 def _run_fast(con, task: Task, context: PartContext) -> list[str]:
@@ -123,13 +125,15 @@ def _run_fast(con, task: Task, context: PartContext) -> list[str]:
     rest = task.target + "-rest"
     outputs = [task.target]
     if task.kind == "block":
-        declined = []
+        declined, errors = [], []
         for b in task.blocks:
-            data = nhsa_json.block_bytes(Path(b.path), b.offset, b.length, b.encoding)
-            if lines := native.add_lines(events, data, b.first_line, b.file_index, b.path):
-                declined.append(nhsa_json.lines_table(lines, b.file_index))
-        if declined:
-            outputs += _sql_lines(con, pa.concat_tables(declined), rest, context)
+            data, bad = nhsa_json.block_bytes(Path(b.path), b.offset, b.length, b.encoding)
+            chunk, not_utf8 = nhsa_json.lines_table(native.add_lines(events, data, b.first_line, b.file_index, b.path),
+                                                    b.file_index)
+            declined.append(chunk)
+            errors.append(nhsa_json.undecodable_rows([(b.first_line + at, raw) for at, raw in bad] + not_utf8,
+                                                     b.encoding, b.file_index))
+        outputs += _sql_lines(con, pa.concat_tables(declined), rest, context, pa.concat_tables(errors))
     else:
         files = dict(zip(*(context.files[name].to_pylist() for name in ("file_index", "source_file")), strict=True))
         left = [native.add_raw(events, table, files) if kind == "raw" else table for kind, table in _fast_tables(events, task)]
@@ -141,17 +145,21 @@ def _run_fast(con, task: Task, context: PartContext) -> list[str]:
     return outputs
 
 
-def _sql_lines(con, chunk: pa.Table, target: str, context: PartContext) -> list[str]:
-    """Format-A lines through SQL; when a line is not JSON, the JSON lines and the rest go separately."""
-    try:
-        write_lines(con, chunk, target, context)
-        return [target]
-    except duckdb.InvalidInputException:
-        good, bad = nhsa_json.malformed_lines(chunk, con)
-        second = target + "-bad"
-        write_lines(con, good, target, context)
-        write_raw(con, bad, second, context)
-        return [target, second]
+def _sql_lines(con, chunk: pa.Table, target: str, context: PartContext, errors: pa.Table | None = None) -> list[str]:
+    """Format-A lines through SQL, and the raw error rows of lines a reader could not read (``errors``);
+    when a line is not JSON, the JSON lines and the rest go separately. Returns the part folders written
+    (a folder holds only the files of rows it was given)."""
+    bad = errors if errors is not None and errors.num_rows else None
+    if chunk.num_rows:
+        try:
+            write_lines(con, chunk, target, context)
+        except duckdb.InvalidInputException:
+            chunk, malformed = nhsa_json.malformed_lines(chunk, con)
+            write_lines(con, chunk, target, context)
+            bad = pa.concat_tables([bad, malformed]) if bad is not None else malformed
+    if bad is not None:
+        write_raw(con, bad, target + "-bad", context)
+    return [target, target + "-bad"]
 
 
 def _fast_tables(events, task: Task) -> Iterator[tuple[str, pa.Table]]:
@@ -228,10 +236,11 @@ def _read_tables(files: tuple[TableFile, ...]) -> pa.Table:
     return pa.concat_tables(tables) if tables else raw_table({}, 0)
 
 
-def _read_blocks(blocks: tuple[Block, ...]) -> pa.Table:
-    tables = [nhsa_json.read_block(Path(b.path), b.offset, b.length, b.first_line, b.encoding, b.file_index)
-              for b in blocks]
-    return pa.concat_tables(tables)
+def _read_blocks(blocks: tuple[Block, ...]) -> tuple[pa.Table, pa.Table]:
+    """The lines of format-A blocks, and the error rows of their lines that do not decode."""
+    read = [nhsa_json.read_block(Path(b.path), b.offset, b.length, b.first_line, b.encoding, b.file_index)
+            for b in blocks]
+    return pa.concat_tables([chunk for chunk, _ in read]), pa.concat_tables([errors for _, errors in read])
 
 
 def start_worker() -> None:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
-from array import array
 from functools import cache
 from pathlib import Path
 
@@ -155,25 +153,6 @@ _REPEATING = frozenset({"event_type", "code_scheme", "family", "interface", "ins
                         "institution_type", "region_code", "chain_id", "source_file", "med_list_codg", "product_name",
                         "hilist_id", "supplier", "settle_type", "change_type", "delete_data_type", "file_index"})
 _FILTERED = frozenset({"event_time", "event_type", "family", "institution_code", "region_code", "upload_time"})
-
-
-@cache
-def gb18030_table() -> bytes:
-    """Python's GB18030 codec's two-byte characters as a table for the compiled decoder: 65,536
-    little-endian u32 code points by ``lead << 8 | trail`` (0 where the pair does not decode)."""
-    table = array("I", bytes(65_536 * 4))
-    trails = [*range(0x40, 0x7F), *range(0x80, 0xFF)]
-    for lead in range(0x81, 0xFF):
-        for trail in trails:
-            try:
-                character = bytes((lead, trail)).decode("gb18030")
-            except UnicodeDecodeError:
-                continue
-            if len(character) == 1:
-                table[lead << 8 | trail] = ord(character)
-    if sys.byteorder != "little":
-        table.byteswap()
-    return table.tobytes()
 
 
 def _buffer(data: bytes | None) -> pa.Buffer | None:

@@ -14,7 +14,7 @@ ambiguous).
 
 from __future__ import annotations
 
-import io
+import codecs
 import mmap
 import re
 from collections.abc import Iterator
@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders import native
+from loaders.encoding import decode_lines, undecodable
 from loaders.raw import RAW_TEXT_COLUMNS, error_rows
 from loaders.vocabulary import vocabulary
 
@@ -120,25 +121,43 @@ def line_blocks(path: Path) -> Iterator[tuple[int, int, int]]:
             line_no += block.count(b"\n")
 
 
-def block_bytes(path: Path, offset: int, length: int, encoding: str) -> bytes:
-    """One block of whole lines as UTF-8 (a byte-order mark at the start of the file dropped)."""
+def block_bytes(path: Path, offset: int, length: int, encoding: str) -> tuple[bytes, list[tuple[int, bytes]]]:
+    """One block of whole lines as UTF-8 (a byte-order mark at the start of the file dropped), and the
+    (position in the block from 0, bytes) of its lines that do not decode, left empty in the block. A
+    UTF-8 block is not checked here: its readers check each line (:func:`undecodable_rows`)."""
     with open(path, "rb") as handle:
         handle.seek(offset)
         block = handle.read(length)
     if offset == 0:
         block = block.removeprefix(b"\xef\xbb\xbf")
-    if encoding not in ("utf-8", "utf-8-sig"):
-        block = block.decode(encoding, errors="replace").encode("utf-8")
-    return block
+    if encoding in ("utf-8", "utf-8-sig"):
+        return block, []
+    return decode_lines(block, encoding)
 
 
-def read_block(path: Path, offset: int, length: int, first_line: int, encoding: str, file_index: int = 0) -> pa.Table:
-    """The non-blank lines of one block as a (``file``, ``line_no``, ``text``) table for ``source_sql()``."""
-    block = block_bytes(path, offset, length, encoding)
-    lines = _utf8(_split_lines(block))
-    numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
-    keep = pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)
-    return _chunk_table(numbers.filter(keep), lines.filter(keep), file_index)
+def read_block(path: Path, offset: int, length: int, first_line: int, encoding: str,
+               file_index: int = 0) -> tuple[pa.Table, pa.Table]:
+    """The non-blank lines of one block as a (``file``, ``line_no``, ``text``) table for ``source_sql()``,
+    and raw error rows for its lines that do not decode."""
+    block, bad = block_bytes(path, offset, length, encoding)
+    lines = _split_lines(block)
+    numbers = np.arange(first_line, first_line + len(lines), dtype=np.int64)
+    try:
+        chunk, not_utf8 = _nonblank(pa.array(numbers), lines.cast(pa.string()), file_index), []
+    except pa.ArrowInvalid:  # some line is not UTF-8: the lines one by one
+        chunk, not_utf8 = lines_table(list(zip(numbers.tolist(), lines.to_pylist(), strict=True)), file_index)
+    return chunk, undecodable_rows([(first_line + at, raw) for at, raw in bad] + not_utf8, encoding, file_index)
+
+
+def _nonblank(numbers: pa.Array, texts: pa.Array, file_index: int) -> pa.Table:
+    keep = pc.greater(pc.binary_length(pc.utf8_trim_whitespace(texts)), 0)
+    return _chunk_table(numbers.filter(keep), texts.filter(keep), file_index)
+
+
+def undecodable_rows(lines: list[tuple[int, bytes]], encoding: str, file_index: int) -> pa.Table:
+    """Raw error rows for (line number, bytes) of lines that do not decode in the file's ``encoding``."""
+    rows = [(number, "(line)", *undecodable(raw, encoding)) for number, raw in lines]
+    return error_rows(rows, file_index)
 
 
 def _split_lines(block: bytes) -> pa.Array:
@@ -181,7 +200,7 @@ def scan_deletes(path: Path, encoding: str) -> Iterator[tuple[str, str, str, str
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         if native.available():
             for start, end in native.tcw_native.delete_lines(data):
-                yield from _deletes_in(data[start:end].decode(encoding, errors="replace"))
+                yield from _deletes_in(data[start:end], encoding)
             return
         position = data.find(b"3507")
         while position != -1:
@@ -190,19 +209,20 @@ def scan_deletes(path: Path, encoding: str) -> Iterator[tuple[str, str, str, str
             end = len(data) if end == -1 else end
             line = data[start:end]
             if _DELETE_INFNO.search(line):
-                yield from _deletes_in(line.decode(encoding, errors="replace"))
+                yield from _deletes_in(line, encoding)
             position = data.find(b"3507", end)
 
 
 _DELETE_INFNO = re.compile(rb'"infno"\s*:\s*"?3507')
 
 
-def _deletes_in(line: str) -> Iterator[tuple[str, str, str, str]]:
+def _deletes_in(raw: bytes, encoding: str) -> Iterator[tuple[str, str, str, str]]:
+    """The deletes of one line; none from a line that does not decode (the reader rejects it)."""
     try:
-        envelope = orjson.loads(line.lstrip("\ufeff"))
+        envelope = orjson.loads(raw.decode(encoding).lstrip("\ufeff"))
         body = envelope.get("input")
         body = orjson.loads(body) if isinstance(body, str) else body
-    except (orjson.JSONDecodeError, AttributeError):
+    except (orjson.JSONDecodeError, AttributeError, UnicodeDecodeError):
         return
     if not isinstance(body, dict):
         return
@@ -272,7 +292,7 @@ def _record_type() -> dict:
 
 def _streamed_values(handle, encoding: str, array: bool, file_index: int) -> Iterator[pa.Table]:
     """One JSON array or concatenated (pretty-printed) envelopes; 'line' = the value's ordinal."""
-    stream = handle if encoding in ("utf-8", "utf-8-sig") else io.TextIOWrapper(handle, encoding)
+    stream = handle if encoding in ("utf-8", "utf-8-sig") else codecs.EncodedFile(handle, "utf-8", encoding)
     values = ijson.items(stream, "item" if array else "", multiple_values=not array, use_float=True)
     numbers: list[int] = []
     texts: list[bytes] = []
@@ -284,7 +304,7 @@ def _streamed_values(handle, encoding: str, array: bool, file_index: int) -> Ite
             if len(texts) >= 50_000:
                 yield _chunk_table(numbers, texts, file_index)
                 numbers, texts = [], []
-    except ijson.JSONError as error:
+    except (ijson.JSONError, UnicodeDecodeError) as error:
         yield _chunk_table(numbers, texts, file_index)
         position = ordinal + 1
         reason = f"JSON 在第 {position} 个值处中断，其后无法读取 / JSON broken at value {position}: {error}"
@@ -293,27 +313,26 @@ def _streamed_values(handle, encoding: str, array: bool, file_index: int) -> Ite
     yield _chunk_table(numbers, texts, file_index)
 
 
-def lines_table(numbered: list[tuple[int, bytes]], file_index: int) -> pa.Table:
-    """(line number, text) pairs of one file as a (``file``, ``line_no``, ``text``) table."""
-    return _chunk_table([n for n, _ in numbered], [t for _, t in numbered], file_index)
+def lines_table(numbered: list[tuple[int, bytes]], file_index: int) -> tuple[pa.Table, list[tuple[int, bytes]]]:
+    """(line number, UTF-8 bytes) pairs of one file as a (``file``, ``line_no``, ``text``) table of its
+    non-blank lines, and the (line number, bytes) of the lines that are not UTF-8, which are left out."""
+    good, bad = [], []
+    for number, text in numbered:
+        try:
+            good.append((number, text.decode("utf-8")))
+        except UnicodeDecodeError:
+            bad.append((number, text))
+    good = [(number, text) for number, text in good if text.strip()]
+    return _chunk_table([n for n, _ in good], [t for _, t in good], file_index), bad
 
 
 def _chunk_table(numbers, texts, file_index: int) -> pa.Table:
-    """A (file, line_no, text) table."""
+    """A (file, line_no, text) table; ``texts`` are UTF-8 (``str``, or bytes that decode)."""
     lines = pa.array(numbers, pa.int64())
     files = pa.array(np.full(len(lines), file_index, dtype=np.int32))
-    return pa.table({"file": files, "line_no": lines, "text": _utf8(texts)})
-
-
-def _utf8(texts) -> pa.Array:
-    """The lines as an Arrow string array; bytes that are not UTF-8 are replaced, not fatal."""
-    if isinstance(texts, pa.Array) and pa.types.is_string(texts.type):
-        return texts
-    binary = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.binary())
-    try:
-        return binary.cast(pa.string())
-    except pa.ArrowInvalid:
-        return pa.array([t.decode("utf-8", errors="replace") for t in binary.to_pylist()], pa.string())
+    if not isinstance(texts, pa.Array):
+        texts = pa.array(texts, pa.binary() if texts and isinstance(texts[0], bytes) else pa.string())
+    return pa.table({"file": files, "line_no": lines, "text": texts.cast(pa.string())})
 
 
 def _is_complete_json(line: bytes, encoding: str) -> bool:

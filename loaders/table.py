@@ -286,19 +286,9 @@ def interface_code(value: str | None) -> str | None:
 
 def csv_text(path: Path, encoding: str) -> bytes | None:
     """A CSV file's bytes as UTF-8 (None when they do not decode: the Arrow reader reports it)."""
-    from loaders import native
+    from loaders.encoding import to_utf8
 
-    data = Path(path).read_bytes()
-    if encoding in ("utf-8", "utf-8-sig"):
-        return data
-    if encoding == "gb18030" and native.available():
-        text = native.tcw_native.gb18030_to_utf8(data, native.gb18030_table())
-        if text is not None:
-            return text
-    try:
-        return data.decode(encoding).encode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    return to_utf8(Path(path).read_bytes(), encoding)
 
 
 def declined_rows(rows: list[tuple[int, list[str]]], positions: dict[str, int], file_index: int) -> pa.Table:

@@ -1,31 +1,29 @@
-//! GB18030 text (half of the CSV exports seen) to UTF-8, by the Python codec's own table for two-byte
-//! characters (handed over once per process), so the text is exactly what that codec gives. Anything
-//! else (a four-byte sequence, a byte that is not valid) returns None and the codec decodes the file.
+//! GB18030 text (half of the CSV exports seen) to UTF-8 with ``encoding_rs``, the WHATWG decoder that
+//! Firefox uses (four-byte sequences included). The reference path decodes with Python's codec, which
+//! maps a few sequences differently (GB18030-2005 private-use code points where the WHATWG table has the
+//! characters of GB18030-2022, and a lone byte 0x80 that WHATWG reads as €). A text that holds one of
+//! them, or anything that does not decode, returns None and the codec decodes it: both paths give the
+//! same text.
 
-/// ``data`` as UTF-8, or None when it holds anything but ASCII and two-byte characters of ``table``
-/// (65,536 little-endian u32 code points by ``lead << 8 | trail``; 0 where the pair is not valid).
-pub fn to_utf8(data: &[u8], table: &[u8]) -> Option<Vec<u8>> {
-    if table.len() != 65_536 * 4 {
+use memchr::{memchr, memmem};
+
+/// ``data`` as UTF-8, or None when it does not decode or may decode differently in Python's codec.
+pub fn to_utf8(data: &[u8]) -> Option<Vec<u8>> {
+    if memchr(0x80, data).is_some() || memmem::find(data, b"\xA3\xA0").is_some() {
         return None;
     }
-    let mut out = Vec::with_capacity(data.len() + data.len() / 2);
-    let mut i = 0;
-    while i < data.len() {
-        let byte = data[i];
-        if byte < 0x80 {
-            out.push(byte);
-            i += 1;
-            continue;
-        }
-        let trail = *data.get(i + 1)?;
-        let at = (usize::from(byte) << 8 | usize::from(trail)) * 4;
-        let code = u32::from_le_bytes(table[at..at + 4].try_into().ok()?);
-        let character = char::from_u32(code).filter(|_| code != 0)?;
-        let mut buffer = [0u8; 4];
-        out.extend_from_slice(character.encode_utf8(&mut buffer).as_bytes());
-        i += 2;
+    let text = encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(data)?;
+    if text.chars().any(maps_differently) {
+        return None;
     }
-    Some(out)
+    Some(text.into_owned().into_bytes())
+}
+
+/// Characters the WHATWG table gives for sequences that Python's codec reads as other characters:
+/// vertical punctuation (A6D9–A6F3), ḿ and its private-use twin (A8BC, 8135F437), and the CJK characters
+/// of FE59–FEA0.
+fn maps_differently(c: char) -> bool {
+    matches!(c, '\u{FE10}'..='\u{FE19}' | '\u{1E3F}' | '\u{E7C7}' | '\u{9FB4}'..='\u{9FBB}')
 }
 
 #[cfg(test)]
@@ -33,13 +31,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decodes_by_the_table_and_declines_the_rest() {
-        let mut table = vec![0u8; 65_536 * 4];
-        let at = (0xB4usize << 8 | 0xFA) * 4;
-        table[at..at + 4].copy_from_slice(&u32::from('代').to_le_bytes());
-        assert_eq!(to_utf8(b"a\xb4\xfa", &table), Some("a代".as_bytes().to_vec()));
-        assert_eq!(to_utf8(b"\xb4", &table), None);
-        assert_eq!(to_utf8(b"\x81\x30\x81\x30", &table), None);
-        assert_eq!(to_utf8(b"\xb4\xfb", &table), None);
+    fn decodes_two_and_four_byte_characters() {
+        assert_eq!(to_utf8(b"a\xb4\xfa"), Some("a代".as_bytes().to_vec()));
+        assert_eq!(to_utf8(b"\x95\x32\x82\x36"), Some("𠀀".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn leaves_to_the_codec_what_it_reads_differently_or_not_at_all() {
+        for data in [&b"\xb4"[..], b"\xb4\xfb\xff", b"\x80", b"\xa3\xa0", b"\xa6\xd9", b"\xfe\x59", b"\x81\x35\xf4\x37"] {
+            assert_eq!(to_utf8(data), None, "{data:?}");
+        }
     }
 }

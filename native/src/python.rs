@@ -48,11 +48,11 @@ pub fn lines_with(data: PyBuffer<u8>, patterns: Vec<Vec<u8>>) -> Vec<(usize, usi
     crate::scan::line_spans_with(bytes, &patterns)
 }
 
-/// GB18030 bytes as UTF-8 by the codec's two-byte ``table``; None when the codec must decode them.
+/// GB18030 bytes as UTF-8 (``encoding_rs``); None when Python's codec must decode them.
 #[pyfunction]
-pub fn gb18030_to_utf8(py: Python<'_>, data: PyBuffer<u8>, table: &[u8]) -> Option<Py<PyBytes>> {
+pub fn gb18030_to_utf8(py: Python<'_>, data: PyBuffer<u8>) -> Option<Py<PyBytes>> {
     let bytes = contiguous(&data);
-    crate::gb18030::to_utf8(bytes, table).map(|text| PyBytes::new(py, &text).unbind())
+    crate::gb18030::to_utf8(bytes).map(|text| PyBytes::new(py, &text).unbind())
 }
 
 /// Whether a sample is UTF-8, allowing a character cut off at its end (as an incremental decoder does).

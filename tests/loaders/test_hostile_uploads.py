@@ -5,6 +5,8 @@ Every test runs with the compiled reader (when it is built) and with ``TCW_NATIV
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from loaders import native
@@ -125,3 +127,46 @@ def test_a_line_that_is_not_an_object_is_rejected_with_its_own_text(tmp_path, lo
     assert (found["source_line"], found["reject_field"], found["source_text"]) == (2, "(line)", line)
     assert f"JSON {kind}" in found["reject_reason"]
     assert (report.counts.read, report.counts.accepted, report.counts.rejected) == (2, 1, 1)
+
+
+def _line(bchno: str, name: str = "奥美拉唑肠溶胶囊") -> str:
+    return json.dumps(envelope("3505", "selinfo", sale(bchno, [CODE_A], fixmedins_hilist_name=name)),
+                      ensure_ascii=False)
+
+
+@pytest.mark.parametrize("filler", [2, 4_000], ids=["in-the-sample", "after-the-first-megabyte"])
+def test_a_gb18030_line_in_a_utf8_file_is_rejected_not_garbled(tmp_path, load, workspace, reader, filler):
+    good = [_line(f"u{i}").encode() for i in range(filler)]
+    foreign = _line("g1", "阿莫西林胶囊").encode("gb18030")
+    path = tmp_path / "mixed.ndjson"
+    path.write_bytes(b"\n".join([*good, foreign, _line("u-last").encode()]) + b"\n")
+    report = load(path)
+    rows = events(workspace)
+    assert len(rows) == filler + 1 and all(row["product_name"] == "奥美拉唑肠溶胶囊" for row in rows)
+    [found] = rejects(workspace)
+    assert (found["source_line"], found["reject_field"]) == (filler + 1, "(line)")
+    assert "UTF-8" in found["reject_reason"] and "阿莫西林胶囊" in found["source_text"]
+    assert (report.counts.read, report.counts.rejected) == (filler + 2, 1)
+
+
+def test_a_line_that_does_not_decode_in_a_gb18030_file_is_rejected(tmp_path, load, workspace, reader):
+    lines = [_line(f"g{i}", "板蓝根颗粒").encode("gb18030") for i in range(3)]
+    lines[1] = lines[1].replace("板蓝根".encode("gb18030"), b"\xff\xfe")
+    path = tmp_path / "gb.ndjson"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    report = load(path)
+    assert [row["product_name"] for row in events(workspace)] == ["板蓝根颗粒", "板蓝根颗粒"]
+    [found] = rejects(workspace)
+    assert found["source_line"] == 2 and "GB18030" in found["reject_reason"]
+    assert found["source_text"].startswith("{\"infno\": \"3505\"") and "\\xff" in found["source_text"]
+    assert (report.counts.read, report.counts.rejected) == (3, 1)
+
+
+def test_a_json_array_with_a_byte_that_does_not_decode_is_a_reject_not_a_crash(tmp_path, load, workspace, reader):
+    text = json.dumps([envelope("3505", "selinfo", sale("a1", [CODE_A]))], ensure_ascii=False, indent=1)
+    data = text.encode("gb18030")
+    cut = data.index("奥".encode("gb18030"))
+    (tmp_path / "array.json").write_bytes(data[:cut] + b"\xff" + data[cut:])
+    report = load(tmp_path / "array.json")
+    [found] = rejects(workspace)
+    assert found["reject_field"] == "(file)" and report.counts.rejected == 1
