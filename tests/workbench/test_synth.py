@@ -20,9 +20,9 @@ from workbench.synth.codes import gtin_valid
 from workbench.synth.people import certno_valid
 from workbench.synth.truth import COLUMNS, read
 
-KINDS = {"substitution", "reflux", "phantom_sale", "counterfeit", "collection_gap", "split_sale",
+KINDS = {"substitution", "reflux", "phantom_sale", "counterfeit", "collection_gap", "repeat", "split_sale",
          "return_resale", "chain_transfer", "double_upload", "settlement_reversal", "case_unit", "delete_3507",
-         "exempt_item"}
+         "exempt_item", "return_transfer", "return_resale_elsewhere"}
 TS = "%Y-%m-%d %H:%M:%S"
 SEED = int(os.environ.get("TCW_SYNTH_TEST_SEED", "7"))  # sweep other seeds by hand with this variable
 

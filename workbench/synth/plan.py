@@ -55,7 +55,7 @@ class Planted:
                   else f"trace-code uploads at {inst.code} drop to near zero from {truth.clock.fmt_date(from_t)}")
             self.rows.append(truth.row(case_id, "collection_gap", 1, inst=inst.code, first=first, last=last,
                                        count=n, zh=zh, en=en))
-        order = {k: i for i, k in enumerate(("SUB", "REF", "PHA", "CFT", "GAP", "T"))}
+        order = {k: i for i, k in enumerate(("SUB", "REF", "PHA", "CFT", "REP", "GAP", "T"))}
         self.rows.sort(key=lambda r: (order[r["case_id"].split("-")[0]], r["case_id"]))
         return self.rows
 
@@ -165,9 +165,10 @@ def assign_roles(world: World, rng: np.random.Generator) -> Roles:
 def make_plan(world: World, styles: dict[str, Style], runners: dict[str, Runner], sh: Shared,
               rng: np.random.Generator) -> Planted:
     """Plant every fraud case and trap into the schedule; return the truth to complete after generation."""
-    from . import cases, traps
+    from . import cases, repeats, traps
 
     ctx = Ctx(world, styles, runners, sh, rng)
     cases.plant(ctx)
     traps.plant(ctx)
+    repeats.plant(ctx)  # last: the earlier cases and traps stay as they were before repeats existed
     return ctx.out

@@ -75,18 +75,21 @@ def return_resale(ctx: Ctx, case_id: str, inst: Institution, gs1: bool) -> None:
             en="sold, returned (3506), sold again to another person" + ("; three GS1 renderings" if gs1 else ""))
 
 
-def chain_transfer(ctx: Ctx, case_id: str, k: int) -> None:
-    """调拨: 102 out at store A, 101 in at store B of the same chain, then sold once at B."""
+def sister_stores(ctx: Ctx, k: int) -> tuple[Institution, Institution]:
+    """Two stores of chain ``k`` (gap and phantom-sale stores left out), in random order."""
     chains: dict[str, list[Institution]] = {}
     busy = {i.code for i in ctx.roles.gap + ctx.roles.phantom}
     for i in ctx.w.institutions:
         if i.base and i.chain and i.code not in busy:
             chains.setdefault(i.chain, []).append(i)
     usable = [c for c in sorted(chains) if len(chains[c]) >= 2]
-    stores = chains[usable[k % len(usable)]]
-    a, b = ctx.pick(stores, 2)
-    if ctx.rng.random() < 0.5:
-        a, b = b, a
+    a, b = ctx.pick(chains[usable[k % len(usable)]], 2)
+    return (b, a) if ctx.rng.random() < 0.5 else (a, b)
+
+
+def chain_transfer(ctx: Ctx, case_id: str, k: int) -> None:
+    """调拨: 102 out at store A, 101 in at store B of the same chain, then sold once at B."""
+    a, b = sister_stores(ctx, k)
     p = ctx.pick([x for x in ctx.products(a) if x in ctx.products(b)])
     n = int(ctx.rng.integers(2, 4))
     c = ctx.boxes(p, n)

@@ -13,11 +13,12 @@ from . import clock
 
 COLUMNS = ["case_id", "kind", "expect_lead", "scenario", "trace_code", "institution_code", "institutions",
            "med_list_codg", "psn_no", "first_time", "last_time", "event_count", "note_zh", "note_en"]
-SCENARIOS = ("substitution", "reflux", "phantom_sale", "counterfeit", "collection_gap")
+SCENARIOS = ("substitution", "reflux", "phantom_sale", "counterfeit", "collection_gap", "repeat")
 TRAPS = {
     "split_sale": "substitution", "return_resale": "substitution", "chain_transfer": "counterfeit",
     "double_upload": "substitution", "settlement_reversal": "substitution", "case_unit": "substitution",
     "delete_3507": "substitution", "exempt_item": "collection_gap",
+    "return_transfer": "repeat", "return_resale_elsewhere": "repeat",
 }
 
 
