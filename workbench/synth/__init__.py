@@ -12,12 +12,18 @@
     out_dir/uploads/table/<fixmedins_code>_<yyyymm>.csv     format B (UTF-8 BOM or GB18030)
     out_dir/uploads/table/<fixmedins_code>_<yyyymm>.xlsx    format B (a few HIS export Excel)
 
-Cases: substitution 串换, reflux 回流 (one broker ring), phantom_sale 空刷, counterfeit 假药, collection_gap.
-Traps: split_sale, return_resale, chain_transfer, double_upload, settlement_reversal, case_unit,
-delete_3507, exempt_item. The same seed plants the same cases at every scale and in every format.
+Cases: substitution 串换, reflux 回流 (one broker ring), phantom_sale 空刷, counterfeit 假药, collection_gap,
+and repeat 跨机构重复销售 (REP-01…04: a code sold at three pharmacies of the district within three weeks; at
+home, then in another region five to six weeks later; at two pharmacies 10–14 days apart; at four pharmacies,
+one away, over about two months — each clear of the other rules). Traps: split_sale, return_resale,
+chain_transfer, double_upload, settlement_reversal, case_unit, delete_3507, exempt_item, and the repeat
+look-alikes return_transfer (sold, returned, moved to a sister store by 3502 102/101, sold there) and
+return_resale_elsewhere (sold, returned, sold at another pharmacy). Background boxes are sold once: every
+code sold at two institutions is a planted case or trap. The same seed plants the same cases at every scale
+and in every format.
 
 Modules: world (institutions, products, lots), people, codes, records (interface fields), background and
-sales (normal flow), transfers, plan, cases, traps, writer_json, writer_table, engine (month loop,
+sales (normal flow), transfers, plan, cases, traps, repeats, writer_json, writer_table, engine (month loop,
 workers), truth, reference, run (``generate``).
 """
 from .run import generate
