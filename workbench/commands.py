@@ -28,14 +28,19 @@ def ingest_command(paths: list[str], workspace: str | None, forced: str | None, 
 def screen_command(workspace: str | None, rule_ids: list[str], params: dict[str, str], out: str | Path,
                    engine: str | None = None) -> None:
     from workbench.screens.leads import LEAD_SUFFIXES, write_leads
-    from workbench.screens.run import screen
+    from workbench.screens.ledger import ledger_summary, write_ledger
+    from workbench.screens.run import screening
 
     ws = Workspace(workspace_folder(workspace, writes=False))
     out = output_file(out, "--out", LEAD_SUFFIXES)
-    leads = screen(ws, rule_ids or None, params, engine)
-    write_leads(leads, out)
-    click.echo(leads_summary(leads))
-    click.echo(f"线索 leads: {leads.num_rows} → {out}")
+    result = screening(ws, rule_ids or None, params, engine)
+    write_leads(result.leads, out)
+    click.echo(leads_summary(result.leads))
+    click.echo(f"线索 leads: {result.leads.num_rows} → {out}")
+    if result.ledger is not None:
+        write_ledger(result.ledger, out.parent / "repeats.parquet")
+        click.echo(ledger_summary(result.ledger))
+        click.echo(f"重复码台账 repeat ledger → {out.parent / 'repeats.parquet'}")
 
 
 def graph_command(workspace: str | None, uri: str | None, batch_size: int) -> None:

@@ -26,7 +26,8 @@ def run_demo(out: Path, seed: int = 7, scale: str | int = "demo", echo: Callable
     count and report path) as a dict."""
     from workbench.report.build import write_report
     from workbench.screens.leads import write_leads
-    from workbench.screens.run import screen
+    from workbench.screens.ledger import ledger_summary, write_ledger
+    from workbench.screens.run import screening
     from workbench.synth import generate
 
     data, ws = _fresh_folders(out)
@@ -39,9 +40,12 @@ def run_demo(out: Path, seed: int = 7, scale: str | int = "demo", echo: Callable
         report = ingest([data / "uploads", data / "reference"], ws, progress=advance)
     echo(ingest_summary(report.counts, rejects_hint=str(ws.root / "rejects")))
     echo(f"3/4 筛查 screening → {out / 'leads.csv'}")
-    leads = screen(ws)
+    result = screening(ws)
+    leads = result.leads
     write_leads(leads, out / "leads.csv")
+    write_ledger(result.ledger, out / "repeats.parquet")
     echo(leads_summary(leads))
+    echo(ledger_summary(result.ledger))
     echo(f"4/4 图与报告 graph and report → {out / REPORT}")
     with progress_bar("图 graph", unit="event") as advance:
         page = write_report(ws, leads, out / REPORT, progress=advance)

@@ -60,4 +60,4 @@ def leads_summary(leads, top: int = 3) -> str:
 
 
 SCENARIO_NAMES = {"substitution": "串换", "reflux": "回流", "phantom_sale": "空刷", "counterfeit": "假药",
-                  "collection_gap": "采集不规范"}
+                  "collection_gap": "采集不规范", "repeat": "跨机构重复"}

@@ -277,7 +277,7 @@ def test_rows_that_break_the_schema_are_refused_before_anything_is_written(store
 @pytest.fixture
 def district_store(backend, district) -> GraphStore:
     """The district's events and leads in the store (loaded once per store while nothing else is)."""
-    ws, _, leads = district
+    ws, _, leads, _ = district
     if _HOLDING.get(id(backend)) is not ws:
         backend.clear()
         load_workspace(backend, ws, leads_table(leads))
@@ -296,7 +296,7 @@ def _iso(text: str) -> str:
 @pytest.mark.parametrize("district", [3], indirect=True)
 class TestGeneratedDistrict:
     def test_counts_reconcile_with_the_workspace(self, district_store, district):
-        ws, _, leads = district
+        ws, _, leads, _ = district
         [(events, codes, persons)] = duckdb.sql(
             "SELECT count(*), count(DISTINCT nullif(trace_code, '')), count(DISTINCT psn_no) FROM read_parquet($p)",
             params={"p": ws.event_files()}).fetchall()
@@ -305,7 +305,7 @@ class TestGeneratedDistrict:
         assert counts["Lead"] == len(leads) and counts["AT"] == events and counts["Pack"] > 0
 
     def test_every_planted_reflux_case_is_a_chain(self, district_store, district):
-        ws, truth, _ = district
+        ws, truth, _, _ = district
         key = workspace_key(ws.root)
         found = {(c["code"], c["first_seller"], c["reseller"], c["patient"], c["first_time"]): c["resale_time"]
                  for c in district_store.reflux_chains()}
@@ -347,7 +347,7 @@ class TestGeneratedDistrict:
         assert path[::-1] not in district_store.paths(reseller, first_seller, time_respecting=True, labels=walk)
 
     def test_leads_of_the_reseller_and_the_patient(self, district_store, district):
-        ws, truth, all_leads = district
+        ws, truth, all_leads, _ = district
         case = _cases(truth, "reflux")[0]
         reseller = case["institution_code"]
         leads = district_store.leads_of("Institution", reseller)
@@ -359,7 +359,7 @@ class TestGeneratedDistrict:
         assert any(lead["scenario"] == "reflux" for lead in district_store.leads_of("Patient", patient))
 
     def test_projections_hold_the_planted_rings_and_counterfeit_codes(self, district_store, district):
-        ws, truth, _ = district
+        ws, truth, _, _ = district
         flows = district_store.projection("reflux_flows")
         key = workspace_key(ws.root)
         for case in _cases(truth, "reflux"):
@@ -372,7 +372,7 @@ class TestGeneratedDistrict:
         assert Counter(label for _, label in regions.nodes(data="label"))["Region"] >= 2
 
     def test_loading_the_district_again_changes_no_count(self, district_store, district):
-        ws, _, leads = district
+        ws, _, leads, _ = district
         counts = district_store.counts()
         load_workspace(district_store, ws, leads_table(leads))
         assert district_store.counts() == counts

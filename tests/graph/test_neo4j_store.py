@@ -42,7 +42,7 @@ def graph_data(graph: nx.Graph) -> tuple[list[str], list[str]]:
 
 @pytest.mark.parametrize("district", [3], indirect=True)
 def test_both_stores_answer_a_district_alike(district, neo4j_store):
-    ws, truth, leads = district
+    ws, truth, leads, _ = district
     memory = MemoryStore()
     for store in (memory, neo4j_store):
         load_workspace(store, ws, leads_table(leads), batch_size=2500)

@@ -34,7 +34,7 @@ HOSTILE_CODE = "8123</script><b>x</b>"
 
 @pytest.fixture(scope="module")
 def store(district):  # noqa: F811 - the imported fixture
-    ws, _, leads = district
+    ws, _, leads, _ = district
     loaded = MemoryStore()
     load_workspace(loaded, ws, leads_table(leads))
     return loaded

@@ -32,6 +32,10 @@ class DuckDBEngine:
         for name, table in reference_tables(ws).items():
             self.con.register(name, table)
 
+    def register(self, name: str, table: pa.Table) -> None:
+        """Let the SQL read ``table`` as ``name`` (replacing an earlier one of that name)."""
+        self.con.register(name, table)
+
     def materialize(self, name: str, sql: str) -> None:
         """Compute a shared view once, as a temporary table the rules then read."""
         assert name.isidentifier()
@@ -55,9 +59,16 @@ class SparkEngine:
         files = ws.event_files()
         self.spark = spark_session()
         self.cached = []
+        self.registered: set[str] = set()
         self.spark.read.parquet(*files).createOrReplaceTempView("events")
         for name, table in reference_tables(ws).items():
             self.spark.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema)).createOrReplaceTempView(name)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Let the SQL read ``table`` as ``name`` (replacing an earlier one of that name)."""
+        frame = self.spark.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema))
+        frame.createOrReplaceTempView(name)
+        self.registered.add(name)
 
     def materialize(self, name: str, sql: str) -> None:
         """Compute a shared view once (translated), cached for the rules that read it."""
@@ -76,7 +87,7 @@ class SparkEngine:
         for name, frame in self.cached:
             frame.unpersist()
             self.spark.catalog.dropTempView(name)
-        for name in ("events", "products", "product_prefixes", "institutions"):
+        for name in ("events", "products", "product_prefixes", "institutions", *self.registered):
             self.spark.catalog.dropTempView(name)
 
 

@@ -25,7 +25,7 @@ import yaml
 from loaders.errors import BadInput
 from workbench.params import Param, declared_params, resolve
 
-SCENARIOS = ("substitution", "reflux", "phantom_sale", "counterfeit", "collection_gap")
+SCENARIOS = ("substitution", "reflux", "phantom_sale", "counterfeit", "collection_gap", "repeat")
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -42,6 +42,7 @@ class Rule:
     explanation_zh: str
     explanation_en: str
     fragments: dict[str, dict[str, str]] = field(default_factory=dict)
+    after: tuple[str, ...] = ()  # rules whose leads this one reads (table ``lead_codes``), run before it
 
     def resolve(self, overrides: dict[str, object]) -> dict[str, int | float | str]:
         """The rule's parameters: defaults, overridden where ``overrides`` names one of them (checked
@@ -101,11 +102,24 @@ def rules() -> dict[str, Rule]:
         except ValueError as error:
             raise ValueError(f"rules.yaml: {rule_id}: {error}") from None
         rule = Rule(rule_id, spec["scenario"], spec["title_zh"], spec["title_en"], params, spec["sql"],
-                    spec["explanation_zh"], spec["explanation_en"], spec.get("fragments") or {})
+                    spec["explanation_zh"], spec["explanation_en"], spec.get("fragments") or {},
+                    tuple(spec.get("after") or ()))
         if rule.scenario not in SCENARIOS or rule.placeholders() - set(params):
             raise ValueError(f"rules.yaml: {rule_id}: unknown scenario or undeclared parameter")
+        if set(rule.after) - set(found):
+            raise ValueError(f"rules.yaml: {rule_id}: `after` names a rule not declared before it")
         found[rule_id] = rule
     return found
+
+
+def with_dependencies(picked: list[Rule]) -> list[Rule]:
+    """The rules to run for ``picked``: those and the rules whose leads they read, in declaration order.
+
+    >>> [rule.id for rule in with_dependencies([rules()["repeat"]])]
+    ['substitution', 'counterfeit', 'reflux', 'repeat']
+    """
+    needed = {rule.id for rule in picked} | {name for rule in picked for name in rule.after}
+    return [rule for rule in rules().values() if rule.id in needed]
 
 
 def chosen(rule_ids: list[str] | None, overrides: dict[str, str]) -> list[Rule]:
@@ -115,7 +129,7 @@ def chosen(rule_ids: list[str] | None, overrides: dict[str, str]) -> list[Rule]:
     if unknown:
         raise BadInput(f"未知规则 / unknown rule {unknown[0]!r}", hint=f"rules: {', '.join(known)}")
     picked = [known[r] for r in rule_ids] if rule_ids else list(known.values())
-    declared = {name for rule in picked for name in rule.params}
+    declared = {name for rule in with_dependencies(picked) for name in rule.params}
     stray = [name for name in overrides if name not in declared]
     if stray:
         raise BadInput(f"未知参数 / unknown parameter {stray[0]!r}", hint=f"parameters: {', '.join(sorted(declared))}")
