@@ -1,6 +1,6 @@
 """Screening speed and memory on ≥ 10 M generated events: every rule on DuckDB (median of ``--repeat``
-runs), the same rules in plain pandas (``baseline_screens.py``) and on Spark local; the Spark leads must
-equal DuckDB's.
+runs), the same rules in plain pandas (``baseline_screens.py``) and on Spark local; the Spark leads and
+repeat ledger must equal DuckDB's. Prints the ledger's bucket counts.
 
     python benchmarks/screen_bench.py [--records 6700000] [--repeat 3] [--skip-spark]
 
@@ -19,6 +19,8 @@ import duckdb
 import pyarrow.parquet as pq
 from bench_data import BENCH, ROOT, TCW, checked, generated_workspace
 from measure import measure
+
+from workbench.screens.ledger import ledger_summary
 
 
 def screen(ws: Path, engine: str, out: Path):
@@ -42,15 +44,20 @@ def main() -> None:
     seconds = [run.seconds for run in runs]
     middle = statistics.median(seconds)
     leads = pq.read_table(BENCH / "leads-duckdb.parquet")
+    ledger = pq.read_table(BENCH / "repeats.parquet")
     print(f"| DuckDB | {middle:.1f} ({min(seconds):.1f}–{max(seconds):.1f}) | {events / middle:,.0f} | "
           f"{max(run.peak_rss_mib for run in runs):,.0f} | {leads.num_rows} | {baseline.seconds / middle:.1f}× |")
     print(f"| pandas baseline | {baseline.seconds:.1f} | {events / baseline.seconds:,.0f} | "
           f"{baseline.peak_rss_mib:,.0f} | {sum(int(line.split()[1]) for line in baseline.stdout.split(chr(10)) if line.strip())} | 1.0× |")
     if not args.skip_spark:
         spark = screen(ws, "spark", BENCH / "leads-spark.parquet")
-        same = pq.read_table(BENCH / "leads-spark.parquet").equals(leads)
+        same = pq.read_table(BENCH / "leads-spark.parquet").equals(leads) and pq.read_table(
+            BENCH / "repeats.parquet").equals(ledger)
         print(f"| Spark local[2] | {spark.seconds:.1f} | {events / spark.seconds:,.0f} | {spark.peak_rss_mib:,.0f} | "
               f"{'identical' if same else 'DIFFERENT'} | {baseline.seconds / spark.seconds:.1f}× |")
+
+    print()
+    print(ledger_summary(ledger))
 
 
 if __name__ == "__main__":
