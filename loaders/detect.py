@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,9 +94,10 @@ def _classify_headers(path: Path, headers: tuple[str, ...], container: str, enco
 
 
 def _csv_headers(text: str) -> tuple[str, ...]:
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(first), delimiter=sniff_delimiter(first))
-    return tuple(cell.strip() for cell in next(reader, []))
+    from loaders.csv_lines import first_line, line_cells
+
+    first = first_line(text)
+    return tuple(cell.strip() for cell in line_cells(first, sniff_delimiter(first)) or [])
 
 
 def sniff_delimiter(header_line: str) -> str:

@@ -60,7 +60,7 @@ def duplicate_keys(text: str) -> list[tuple[int | None, str]]:
     gives none (the normalisation reports it)."""
     try:
         envelope = _DECODER.decode(text.lstrip("\ufeff"))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python reads
         return []
     if not isinstance(envelope, _Pairs):
         return []
@@ -68,7 +68,7 @@ def duplicate_keys(text: str) -> list[tuple[int | None, str]]:
     if isinstance(body, str):
         try:
             body = _DECODER.decode(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
     key = _repeated(envelope) or (_repeated(body) if isinstance(body, _Pairs) else None)
     if key:

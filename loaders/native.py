@@ -106,19 +106,28 @@ def add_raw(events, raw: pa.Table, files: dict[int, str]) -> pa.Table:
 
 
 def add_csv(events, path: Path, encoding: str, headers: tuple[str, ...], file_index: int) -> pa.Table | None:
-    """Read a whole CSV file; returns the raw rows left to SQL, or None when the compiled reader
-    declined the file (nothing was added: the Arrow reader reads it instead)."""
+    """Read a whole CSV file; returns the raw rows left to SQL (declined rows, and error rows for broken
+    lines, as :func:`loaders.table.read_csv_table` gives them), or None when the compiled reader declined
+    the file (nothing was added: the Python reader reads it instead)."""
+    from loaders.csv_lines import broken_reason, first_line
+    from loaders.raw import error_rows, with_file
     from loaders.table import csv_text, declined_rows, field_positions
 
     text = csv_text(path, encoding)
     if text is None:
         return None
+    text = text.removeprefix(b"\xef\xbb\xbf")
     positions = field_positions(headers, path)
-    delimiter = sniff_delimiter(text[: text.find(b"\n")].decode("utf-8", errors="replace"))
-    declined = events.add_csv(text, delimiter, len(headers), list(positions.items()), file_index, str(path))
-    if declined is None:
+    delimiter = sniff_delimiter(first_line(text[:65_536].decode("utf-8", errors="ignore")))
+    left = events.add_csv(text, delimiter, len(headers), list(positions.items()), file_index, str(path))
+    if left is None:
         return None
-    return declined_rows(declined, positions, file_index) if declined else _no_rows()
+    declined, broken = left
+    tables = [declined_rows(declined, positions, file_index)] if declined else []
+    if broken:
+        rows = [(line, "(line)", broken_reason(kind, len(headers), found), text) for line, text, kind, found in broken]
+        tables.append(with_file(error_rows(rows), file_index))
+    return pa.concat_tables(tables) if tables else _no_rows()
 
 
 @cache

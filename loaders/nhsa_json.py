@@ -101,19 +101,20 @@ GENERIC_MACROS = (
 )
 
 
-def line_blocks(path: Path) -> Iterator[tuple[int, int, int]]:
-    """Cut a newline-delimited file into (offset, length, first line number) blocks of whole lines.
+def line_blocks(path: Path, block_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, int, int]]:
+    """Cut a newline-delimited file into (offset, length, first line number) blocks of whole lines of
+    about ``block_bytes``.
 
     Only counts newlines, so blocks can be read and unpacked by several workers in parallel; a file
     of one block is not read here at all.
     """
     size = path.stat().st_size
-    if size <= CHUNK_BYTES:
+    if size <= block_bytes:
         yield 0, size, 1
         return
     offset, line_no = 0, 1
     with open(path, "rb") as handle:
-        while block := handle.read(CHUNK_BYTES):
+        while block := handle.read(block_bytes):
             if not block.endswith(b"\n"):
                 block += handle.readline()
             yield offset, len(block), line_no

@@ -2,22 +2,21 @@
 
 Headers are NHSA field codes or their Chinese names (declared in ``fields.yaml``); every value is
 read as text, so a code keeps its digits and a bad number is rejected later with its field named.
-CSV is parsed in C++ by pyarrow, a block at a time; XLSX is streamed row by row by openpyxl.
+CSV is read one physical line per record (``loaders/csv_lines.py``), a block at a time, the lines split
+by Arrow and those holding quotes by Python's ``csv``; XLSX is streamed row by row by openpyxl.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
+from loaders.csv_lines import data_lines, first_line, line_cells, records, split_lines
 from loaders.detect import sniff_delimiter
 from loaders.errors import BadInput
 from loaders.raw import error_rows, raw_table
@@ -56,39 +55,27 @@ def field_positions(headers, path: Path) -> dict[str, int]:
 
 
 def read_csv_table(path: Path, encoding: str, headers: tuple[str, ...]) -> Iterator[pa.Table]:
-    """Yield raw-record tables from a CSV file; each row keeps its physical line number.
+    """Yield raw-record tables from a CSV file, a block of lines at a time; each row keeps its physical
+    line number.
 
-    A row with the wrong number of columns becomes a raw error row (a reject), not a crash; blank
-    lines are skipped. Values may not span lines (a row is one line, as HIS exports write them).
+    A record is one physical line (``loaders/csv_lines.py``): a line with an unbalanced quote, a carriage
+    return inside it or the wrong number of columns is one reject (a raw error row), never a crash, and
+    never takes the next lines with it; blank lines are skipped. Text that does not decode stops the file.
     """
     positions = field_positions(headers, path)
-    names = [f"c{i}" for i in range(len(headers))]
-    skipped: list[tuple[int, str]] = []
-
-    def skip(row) -> str:
-        skipped.append((row.number, row.text))
-        return "skip"
-
     with open(path, "rb") as handle:
-        first = handle.readline().decode(encoding, errors="replace")
-    open_reader = partial(
-        pacsv.open_csv,
-        path,
-        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=1, block_size=8 << 20,
-                                       use_threads=False),
-        parse_options=pacsv.ParseOptions(delimiter=sniff_delimiter(first), invalid_row_handler=skip),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
-    lines = _LineNumbers(path)
-    for batch in _batches(open_reader, path, encoding):
-        numbers = lines.take(batch.num_rows, [lines.physical(number) for number, _ in skipped])
-        columns = {field: batch.column(position) for field, position in positions.items()}
-        yield _raw_from_columns(columns, batch.num_rows, numbers)
-    bad = [(lines.physical(n), text) for n, text in skipped if text.strip()]
-    if bad:
-        reason = f"列数不符，应为 {len(headers)} 列 / wrong number of columns, expected {len(headers)}"
-        yield error_rows([(number, "(line)", reason, text) for number, text in bad])
+        delimiter = sniff_delimiter(_first_line(handle.read(64 << 10), encoding))
+    for numbers, lines in data_lines(path, encoding):
+        values, kept, broken = records(numbers, lines, delimiter, len(headers), positions)
+        if len(kept):
+            yield _raw_from_columns(values, len(kept), kept)
+        if broken:
+            yield error_rows([(number, "(line)", reason, text) for number, reason, text in broken])
+
+
+def _first_line(head: bytes, encoding: str) -> str:
+    """The header line of a file's first bytes (the first line that is not blank)."""
+    return first_line(head.decode(encoding, errors="ignore"))
 
 
 def scan_table_deletes(path: Path, encoding: str, headers: tuple[str, ...]) -> Iterator[tuple]:
@@ -101,10 +88,13 @@ def scan_table_deletes(path: Path, encoding: str, headers: tuple[str, ...]) -> I
     names = {"3507", vocabulary().interfaces["3507"].name_zh, *vocabulary().interfaces["3507"].names}
     patterns = [name.encode(encoding.replace("-sig", "")) for name in names]
     with open(path, "rb") as handle:
-        delimiter = sniff_delimiter(handle.readline().decode(encoding, errors="replace"))
         data = handle.read()
-    for line in _lines_with(data, patterns):
-        row = next(csv.reader([line.decode(encoding, errors="replace")], delimiter=delimiter), [])
+    delimiter = sniff_delimiter(_first_line(data[: 64 << 10], encoding))
+    for line in (part for found in _lines_with(data, patterns) for part in split_lines(found)):
+        try:
+            row = line_cells(line.decode(encoding), delimiter) or []
+        except UnicodeDecodeError:  # the reader refuses the file
+            continue
         cell = {field: row[i].strip() if i < len(row) else "" for field, i in positions.items()}
         if vocabulary().family(cell.get("infno")) == "3507" and all(
                 cell.get(f) for f in ("fixmedins_code", "fixmedins_bchno", "inv_data_type")):
@@ -133,50 +123,6 @@ def _lines_with(data: bytes, patterns: list[bytes]) -> list[bytes]:
 def _line_end(data: bytes, start: int) -> int:
     end = data.find(b"\n", start)
     return len(data) if end == -1 else end
-
-
-def _batches(open_reader, path: Path, encoding: str) -> Iterator[pa.RecordBatch]:
-    """The reader's batches; text that does not decode stops the file with a clear error."""
-    try:
-        yield from open_reader()
-    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-        raise BadInput(f"CSV 无法按 {encoding} 读取 / cannot read the CSV as {encoding}: {error}",
-                       path=str(path), hint="save the whole file in one encoding (UTF-8 or GB18030)") from None
-
-
-class _LineNumbers:
-    """Physical line numbers of a CSV file's non-empty data lines, handed out in order."""
-
-    def __init__(self, path: Path) -> None:
-        data = np.fromfile(path, dtype=np.uint8)
-        ends = np.flatnonzero(data == 10)
-        starts = np.concatenate([[0], ends + 1])[: len(ends) + (1 if len(data) and data[-1] != 10 else 0)]
-        stops = np.concatenate([ends, [len(data)]])[: len(starts)]
-        length = stops - starts - (data[np.maximum(stops - 1, 0)] == 13) * (stops > starts)
-        self.nonempty = np.flatnonzero(length > 0) + 1  # 1-based physical lines, the header first
-        self.candidates = self.nonempty[1:]
-        self.next = 0
-
-    def physical(self, parser_number: int | None) -> int:
-        """The physical line of the parser's row number (it counts non-empty lines only)."""
-        if parser_number is None or not 0 < parser_number <= len(self.nonempty):
-            return 0
-        return int(self.nonempty[parser_number - 1])
-
-    def take(self, count: int, excluded: list[int]) -> np.ndarray:
-        """The next ``count`` line numbers that are not ``excluded`` (rows the parser skipped)."""
-        taken: list[np.ndarray] = []
-        need = count
-        while need > 0 and self.next < len(self.candidates):
-            window = self.candidates[self.next : self.next + need]
-            self.next += len(window)
-            keep = window[~np.isin(window, excluded)] if excluded else window
-            taken.append(keep)
-            need -= len(keep)
-        numbers = np.concatenate(taken) if taken else np.empty(0, np.int64)
-        if len(numbers) < count:  # the parser saw more rows than lines: never number a row wrongly
-            numbers = np.concatenate([numbers, np.zeros(count - len(numbers), np.int64)])
-        return numbers.astype(np.int64)
 
 
 def read_xlsx_table(path: Path) -> Iterator[pa.Table]:
@@ -214,21 +160,25 @@ def xlsx_headers(path: Path) -> tuple[str, ...]:
 
 
 def _sheet_batches(rows, positions: dict[str, int]) -> Iterator[pa.Table]:
+    """Raw-record tables of a sheet's rows after its header, each row numbered as Excel numbers it; an
+    empty row (every cell empty) holds no record and is skipped, as a blank CSV line is."""
     columns: dict[str, list] = {field: [] for field in positions}
     errors: list[str | None] = []
-    line = 2
-    for row in rows:
+    lines: list[int] = []
+    for line, row in enumerate(rows, start=2):
+        if all(cell is None or cell == "" for cell in row):
+            continue
         for field, position in positions.items():
             value = row[position] if position < len(row) else None
             columns[field].append(_cell_text(value))
         numeric_code = CODE_FIELD in positions and isinstance(_at(row, positions[CODE_FIELD]), (int, float))
         errors.append(R_NUMERIC_CODE if numeric_code else None)
+        lines.append(line)
         if len(errors) >= XLSX_BATCH:
-            yield _raw_from_columns(_arrays(columns), len(errors), np.arange(line, line + len(errors)), errors)
-            line += len(errors)
-            columns, errors = {field: [] for field in positions}, []
+            yield _raw_from_columns(_arrays(columns), len(errors), np.array(lines), errors)
+            columns, errors, lines = {field: [] for field in positions}, [], []
     if errors:
-        yield _raw_from_columns(_arrays(columns), len(errors), np.arange(line, line + len(errors)), errors)
+        yield _raw_from_columns(_arrays(columns), len(errors), np.array(lines), errors)
 
 
 def _at(row, position: int):

@@ -71,6 +71,12 @@ pub fn clean_gs1(code: &str) -> Option<(String, String)> {
     crate::gs1::parse_clean_gs1(code)
 }
 
+/// The values of one CSV line, or None when its quotes do not balance (``csv_lines.line_cells``).
+#[pyfunction]
+pub fn csv_cells(line: &str, delimiter: char) -> Option<Vec<String>> {
+    delimiter.is_ascii().then(|| crate::csv::line_cells(line, delimiter as u8)).flatten()
+}
+
 /// The codes of a cell split by separators alone, or None when the rules library must split it.
 #[pyfunction]
 pub fn split_plain(cell: &str) -> Option<Vec<String>> {
@@ -196,13 +202,17 @@ impl EventBuilder {
     }
 
     /// Read a whole CSV file (UTF-8 text; ``positions``: field → column, fields the normalisation does
-    /// not read are passed over). Returns None when the file
-    /// is declined (nothing was added), else the (line, cells) of the rows declined.
+    /// not read are passed over). Returns None when the file is declined (nothing was added), else the
+    /// (line, cells) of the rows declined and the (line, text, kind, values found) of the broken lines
+    /// (``loaders/csv_lines.py`` names their kinds).
     #[allow(clippy::too_many_arguments)]
     fn add_csv(&mut self, py: Python<'_>, data: &[u8], delimiter: char, columns: usize, positions: Vec<(String, usize)>,
-               file_index: i32, source_file: &str) -> PyResult<Option<Vec<(i64, Vec<String>)>>> {
+               file_index: i32, source_file: &str) -> PyResult<Option<CsvLeft>> {
         let Ok(text) = std::str::from_utf8(data) else { return Ok(None) };
-        let Ok(rows) = crate::csv::rows(text, delimiter, columns) else { return Ok(None) };
+        if !delimiter.is_ascii() {
+            return Ok(None);
+        }
+        let (rows, broken) = crate::csv::read(text, delimiter as u8, columns);
         let mut map = Vec::new();
         for (name, column) in positions {
             match name.as_str() {
@@ -214,10 +224,11 @@ impl EventBuilder {
         for row in &rows {
             let added = self.csv_record(py, row, &map, file_index).and_then(|r| self.add_records(py, &[r], source_file));
             if added.is_err() {
-                declined.push((row.line, row.cells.iter().map(|c| c.to_string()).collect()));
+                declined.push((row.line, row.cells().map(str::to_owned).collect()));
             }
         }
-        Ok(Some(declined))
+        let broken = broken.iter().map(|b| (b.line, b.text.to_owned(), b.kind as u8, b.found)).collect();
+        Ok(Some((declined, broken)))
     }
 
     /// Rows collected so far.
@@ -254,6 +265,9 @@ impl EventBuilder {
 }
 
 type ExportedPy = (String, String, Option<Py<ArrowBuffer>>, Vec<Py<ArrowBuffer>>);
+
+/// What a CSV file leaves to Python: declined rows (line, cells) and broken lines (line, text, kind, found).
+type CsvLeft = (Vec<(i64, Vec<String>)>, Vec<(i64, String, u8, usize)>);
 
 fn to_python(py: Python<'_>, columns: Vec<Exported>) -> Vec<ExportedPy> {
     let wrap = |buffer: Buffer| Py::new(py, ArrowBuffer(buffer)).expect("a Python object");
@@ -293,11 +307,11 @@ impl EventBuilder {
 
     /// A CSV row as a raw record, as the Arrow reader's table would give it: the interface trimmed and
     /// named by its code, the code cell trimmed (one cell, or none when empty).
-    fn csv_record<'r>(&mut self, py: Python<'_>, row: &'r Row<'r>, map: &[(Option<usize>, usize)], file: i32)
+    fn csv_record<'r>(&mut self, py: Python<'_>, row: &'r Row, map: &[(Option<usize>, usize)], file: i32)
         -> Fast<RawRecord<'r>> {
         let mut record = RawRecord { line: row.line, index: 1, file, ..RawRecord::default() };
         for (target, column) in map {
-            let cell = &row.cells[*column];
+            let cell = row.cell(*column);
             match target {
                 None => {
                     let code = arrow_trim(cell)?;
@@ -306,7 +320,7 @@ impl EventBuilder {
                     }
                 }
                 Some(F_INFNO) => record.fields[F_INFNO] = Field::Text(Cow::Owned(self.interface_code(py, arrow_trim(cell)?)?)),
-                Some(position) => record.fields[*position] = Field::Text(Cow::Borrowed(cell.as_ref())),
+                Some(position) => record.fields[*position] = Field::Text(Cow::Borrowed(cell)),
             }
         }
         Ok(record)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import openpyxl
 import pytest
 
 from loaders import native
@@ -170,3 +171,55 @@ def test_a_json_array_with_a_byte_that_does_not_decode_is_a_reject_not_a_crash(t
     report = load(tmp_path / "array.json")
     [found] = rejects(workspace)
     assert found["reject_field"] == "(file)" and report.counts.rejected == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_an_unbalanced_quote_is_one_reject_and_reading_goes_on(tmp_path, load, workspace, reader, encoding):
+    rows = [csv_row(f"q{i}", codes=f"8{i:019d}") for i in range(1000)]
+    rows[1] = csv_row("q1", codes="81234560000000000001", name='"奥美拉唑 20mg')
+    rows[500] = csv_row("q500", codes='"81234560000000000500,81234560000000000501')
+    table = tmp_path / "quotes.csv"
+    table.write_bytes((HEADER + "".join(rows[:700]) + " \t\n\u3000\n" + "".join(rows[700:])).encode(encoding))
+    report = load(table)
+    found = rejects(workspace)
+    assert [(row["source_line"], row["reject_field"]) for row in found] == [(3, "(line)"), (502, "(line)")]
+    assert found[0]["reject_reason"].startswith("引号不成对 / unbalanced quote")
+    assert found[0]["source_text"] == rows[1].rstrip("\n")
+    lines = {row["record_no"]: row["source_line"] for row in events(workspace)}
+    assert len(lines) == 998 and lines["q2"] == 4 and lines["q999"] == 1003
+    assert (report.counts.read, report.counts.accepted, report.counts.rejected) == (1000, 998, 2)
+
+
+def test_a_csv_line_ends_with_lf_crlf_or_cr_alone(tmp_path, load, workspace, reader):
+    table = tmp_path / "ends.csv"
+    table.write_bytes((HEADER + csv_row("e1") + csv_row("e2").replace("\n", "\r") + csv_row("e3").replace("\n", "\r\n")
+                       + csv_row("e4").replace("奥美拉唑", "奥美\r拉唑")).encode())
+    report = load(table)
+    assert [(row["record_no"], row["source_line"]) for row in events(workspace)] == [
+        ("e1", 2), ("e2", 3), ("e3", 4), ("e4", 5)]
+    [found] = rejects(workspace)
+    assert (found["source_line"], found["source_text"]) == (6, "拉唑肠溶胶囊")
+    assert "expected 9, found 1" in found["reject_reason"]
+    assert (report.counts.read, report.counts.accepted, report.counts.rejected) == (5, 4, 1)
+
+
+def test_empty_sheet_rows_hold_no_record(tmp_path, load, workspace, reader):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(csv_row("x1").strip().split(","))
+    sheet.append([None, "", None])
+    sheet.append([])
+    sheet.append(csv_row("x2").strip().split(","))
+    book.save(tmp_path / "rows.xlsx")
+    report = load(tmp_path / "rows.xlsx")
+    assert [(row["record_no"], row["source_line"]) for row in events(workspace)] == [("x1", 2), ("x2", 5)]
+    assert (report.counts.read, report.counts.rejected) == (2, 0)
+
+
+def test_a_csv_line_in_another_encoding_refuses_the_file_naming_the_line(tmp_path, load, reader):
+    table = tmp_path / "mixed.csv"
+    table.write_bytes(HEADER.encode() + csv_row("m1").encode() + csv_row("m2", name="阿莫西林").encode("gb18030"))
+    with pytest.raises(BadInput, match="line 3") as refused:
+        load(table)
+    assert refused.value.line == 3

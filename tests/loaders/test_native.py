@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loaders import native, nhsa_json
+from loaders.csv_lines import line_cells
 from loaders.ingest import ingest
 from loaders.tracecode import gtin_check_digit, parse_trace_code, split_code_cell
 from loaders.workspace import Workspace
@@ -158,7 +159,19 @@ def test_edge_cases_read_the_same_on_both_paths(tmp_path, monkeypatch):
         "删除,P50011600012,,c1,,,,,,\n",
         encoding="gb18030",
     )
-    _assert_same(_ingest_both([upload, table], tmp_path, monkeypatch))
+    _assert_same(_ingest_both([upload, table, _broken_csv(tmp_path / "broken.csv")], tmp_path, monkeypatch))
+
+
+def _broken_csv(path: Path) -> Path:
+    """A UTF-8 (BOM) CSV whose lines break the one-record-per-line rule in every way, between good ones."""
+    row = "3505,P50011600012,X1,{},1,2025-06-01 10:00:00,{},1.5,0,张三\r\n"
+    lines = ["\ufeff \t\r\n", "接口编号,定点医药机构编码,医保药品编码,批次流水号,销售数量,销售时间,追溯码,单价,拆零标志,人员姓名\r\n",
+             row.format("b1", CODE_A), row.format("b2", '"' + CODE_A).replace("张三", '"奥美拉唑 20mg'),
+             row.format("b3", f'"{CODE_A}"x'), " \t\r\n", row.format("b4", CODE_A).replace("张三", "张\r三"),
+             row.format("b5", CODE_A).replace(",张三", ""), row.format("b6", CODE_A) + ",extra", '"\r\n',
+             row.format("b7", f'"{CODE_A}"""'), row.format("b8", f'a"b,"{CODE_B}"')]
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    return path
 
 
 @st.composite
@@ -204,6 +217,15 @@ def test_compiled_cell_splitting_agrees_with_the_rules_library(cell):
         assert found == split_code_cell(cell)
     elif cell.isascii():
         assert "(" in cell, f"an ASCII cell was left to the library: {cell!r}"
+
+
+@needs_native
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(['"', '""', ",", "a", "码", " ", "\t", "|", ";", "\x00"]), max_size=12).map("".join)
+       .filter(lambda line: line.strip(" \t")),  # a blank line holds no record on either path
+       st.sampled_from([",", "|", "\t", ";"]))
+def test_compiled_csv_lines_read_as_the_python_reader_reads_them(line, delimiter):
+    assert native.tcw_native.csv_cells(line, delimiter) == line_cells(line, delimiter)
 
 
 @needs_native
