@@ -12,18 +12,25 @@ pub fn to_utf8(data: &[u8]) -> Option<Vec<u8>> {
     if memchr(0x80, data).is_some() || memmem::find(data, b"\xA3\xA0").is_some() {
         return None;
     }
-    let text = encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(data)?;
-    if text.chars().any(maps_differently) {
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = vec![0u8; decoder.max_utf8_buffer_length_without_replacement(data.len())?];
+    let (result, read, written) = decoder.decode_to_utf8_without_replacement(data, &mut out, true);
+    if !matches!(result, encoding_rs::DecoderResult::InputEmpty) || read != data.len() {
         return None;
     }
-    Some(text.into_owned().into_bytes())
+    out.truncate(written);
+    (!maps_differently(&out)).then_some(out)
 }
 
-/// Characters the WHATWG table gives for sequences that Python's codec reads as other characters:
-/// vertical punctuation (A6D9–A6F3), ḿ and its private-use twin (A8BC, 8135F437), and the CJK characters
-/// of FE59–FEA0.
-fn maps_differently(c: char) -> bool {
-    matches!(c, '\u{FE10}'..='\u{FE19}' | '\u{1E3F}' | '\u{E7C7}' | '\u{9FB4}'..='\u{9FBB}')
+/// Whether UTF-8 text holds a character the WHATWG table gives for a sequence Python's codec reads as
+/// another: vertical punctuation U+FE10–FE19 (A6D9–A6F3), ḿ U+1E3F and its private-use twin U+E7C7 (A8BC,
+/// 8135F437), and U+9FB4–9FBB (FE59–FEA0). Each starts with a lead byte, so a byte search finds it.
+fn maps_differently(text: &[u8]) -> bool {
+    let holds = |prefix: &[u8], last: std::ops::RangeInclusive<u8>| {
+        memmem::find_iter(text, prefix).any(|at| text.get(at + prefix.len()).is_some_and(|byte| last.contains(byte)))
+    };
+    holds(b"\xEF\xB8", 0x90..=0x99) || holds(b"\xE1\xB8", 0xBF..=0xBF) || holds(b"\xEE\x9F", 0x87..=0x87)
+        || holds(b"\xE9\xBE", 0xB4..=0xBB)
 }
 
 #[cfg(test)]
