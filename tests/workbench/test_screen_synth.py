@@ -116,4 +116,4 @@ def test_spark_gives_the_same_leads_and_the_same_ledger(district):
     ws, _, leads, ledger = district
     result = screening(ws, engine_name="spark")
     assert result.leads.to_pylist() == leads
-    assert result.ledger.to_pylist() == ledger.to_pylist()
+    assert result.ledger.equals(ledger), "the same rows of the same types"

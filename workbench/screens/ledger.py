@@ -24,6 +24,11 @@ from loaders.atomic import atomic_path
 #: The code-level leads the ledger and the repeat rule read.
 LEAD_CODES = pa.schema([("trace_code", pa.string()), ("scenario", pa.string()), ("lead_id", pa.string()),
                         ("score", pa.float64())])
+#: ``repeats.parquet``: one row per code sold more than once (the same types from every engine).
+LEDGER = pa.schema([("trace_code", pa.string()), ("sales", pa.int64()), ("institutions", pa.int64()),
+                    ("selling_sites", pa.int64()), ("unexplained_sites", pa.int64()), ("net_boxes", pa.float64()),
+                    ("sites", pa.string()), ("bucket", pa.string()), ("lead_scenario", pa.string()),
+                    ("lead_id", pa.string()), ("kind", pa.string())])
 KINDS = ("lead", "legitimate", "below_threshold", "unexplained")
 _KIND_TEXT = {"lead": "线索 in leads", "legitimate": "合法 legitimate", "below_threshold": "未达阈值 below thresholds",
               "unexplained": "未解释 unexplained"}
@@ -71,7 +76,7 @@ def repeat_ledger(runner, leads: list[dict]) -> pa.Table:
     runner.register("lead_codes", lead_codes(leads))
     found = runner.run(ledger_sql(), {})
     kinds = pa.array([buckets()[name].kind for name in found.column("bucket").to_pylist()], pa.string())
-    table = found.append_column("kind", kinds)
+    table = found.append_column("kind", kinds).select(LEDGER.names).cast(LEDGER)
     return table.sort_by([("trace_code", "ascending")])
 
 
