@@ -20,6 +20,7 @@ The compiled reader (``native/src/csv.rs``) follows the same rules and reports t
 from __future__ import annotations
 
 import csv
+import io
 import re
 import sys
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from loaders.encoding import to_utf8
 from loaders.errors import BadInput
@@ -68,11 +70,20 @@ def first_line(text: str) -> str:
 
 @cache
 def _balanced(delimiter: str) -> re.Pattern:
-    """A line whose every quoted field closes; possessive, so ``"a""`` (an escaped quote, then the end)
-    does not count as closed."""
+    """A line whose every quoted field closes (as Python's ``re`` reads it)."""
+    return re.compile(balanced_pattern(delimiter))
+
+
+def balanced_pattern(delimiter: str) -> str:
+    """A line whose every quoted field closes: a quote ends a quoted value only when no quote follows it,
+    so ``"a""`` (an escaped quote, then the end) stays open. Written for RE2 (Arrow) and ``re`` alike.
+
+    >>> [bool(re.fullmatch(balanced_pattern(","), line)) for line in ('"a""', '"a""b",c', 'a"b,"c"d')]
+    [False, True, True]
+    """
     d = re.escape(delimiter)
-    field = f'(?:"(?:[^"]|"")*+"[^{d}]*|[^"{d}][^{d}]*|)'
-    return re.compile(f"{field}(?:{d}{field})*")
+    field = f'(?:"(?:[^"]|"")*"(?:[^"{d}][^{d}]*)?|[^"{d}][^{d}]*|)'
+    return f"{field}(?:{d}{field})*"
 
 
 def line_cells(line: str, delimiter: str) -> list[str] | None:
@@ -84,43 +95,50 @@ def line_cells(line: str, delimiter: str) -> list[str] | None:
     return next(csv.reader([line], delimiter=delimiter, strict=False))
 
 
-def data_lines(path: Path, encoding: str) -> Iterator[tuple[np.ndarray, pa.Array]]:
-    """(physical line numbers, texts without line endings) of a CSV file's non-blank lines after its
-    header, a block at a time. Text that does not decode stops the file with its line number."""
-    from loaders.nhsa_json import line_blocks
-
+def data_lines(path: Path, encoding: str) -> Iterator[tuple[np.ndarray, pa.Array, np.ndarray]]:
+    """(physical line numbers, texts without line endings, whether each holds a quote) of a CSV file's
+    non-blank lines after its header, a block at a time. Text that does not decode stops the file with
+    its line number."""
     header_seen, first = False, 1
     with open(path, "rb") as handle:
-        for offset, length, _ in line_blocks(path, BLOCK_BYTES):
-            handle.seek(offset)
-            data = handle.read(length)
-            text = to_utf8(data.removeprefix(b"\xef\xbb\xbf") if offset == 0 else data, encoding)
-            if text is None:
+        while data := handle.read(BLOCK_BYTES):
+            data = data.removeprefix(b"\xef\xbb\xbf") if first == 1 else data
+            if not data.endswith(b"\n"):
+                data += handle.readline()
+            text = data if encoding in ("utf-8", "utf-8-sig") else to_utf8(data, encoding)
+            found = _nonblank(text, first) if text is not None else None
+            if found is None:
                 raise _undecodable(path, data, first, encoding)
-            numbers, lines, count = _nonblank(text, first)
+            numbers, lines, quoted, count = found
             first += count
             if not header_seen and len(lines):
-                numbers, lines, header_seen = numbers[1:], lines[1:], True
-            yield numbers, lines
+                numbers, lines, quoted, header_seen = numbers[1:], lines[1:], quoted[1:], True
+            yield numbers, lines, quoted
 
 
-def _nonblank(text: bytes, first: int) -> tuple[np.ndarray, pa.Array, int]:
-    """The numbers and texts (line endings dropped) of the non-blank lines of a block of whole lines,
-    and how many lines the block holds."""
+def _nonblank(text: bytes, first: int) -> tuple[np.ndarray, pa.Array, np.ndarray, int] | None:
+    """The numbers, texts (line endings dropped) and quote marks of the non-blank lines of a block of
+    whole lines, and how many lines the block holds; None when the text is not UTF-8."""
     data = np.frombuffer(text, np.uint8)
     feeds = data == 10
     returns = np.flatnonzero(data == 13)
     lone = returns[(returns + 1 >= len(data)) | ~feeds[np.minimum(returns + 1, len(data) - 1)]]
-    ends = np.union1d(np.flatnonzero(feeds), lone) + 1
+    ends = (np.union1d(np.flatnonzero(feeds), lone) if len(lone) else np.flatnonzero(feeds)) + 1
     count = len(ends)
     if not len(ends) or ends[-1] != len(text):
         ends = np.append(ends, len(text))
-    offsets = np.concatenate([[0], ends]).astype(np.int32)
-    lines = pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(text))
-    lines = pc.replace_substring_regex(lines, r"\r\n$|\r$|\n$", "", max_replacements=1)
-    keep = pc.invert(pc.match_substring_regex(lines, BLANK))
+    lines = pa.StringArray.from_buffers(len(ends), pa.py_buffer(np.concatenate([[0], ends]).astype(np.int32)),
+                                        pa.py_buffer(text))
+    try:
+        lines.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
+    lines = pc.utf8_rtrim(lines, characters="\r\n")  # only the ending: a line holds no CR or LF
+    quoted = np.zeros(len(ends), bool)
+    quoted[np.searchsorted(ends, np.flatnonzero(data == 34), side="right")] = True
+    keep = pc.invert(pc.match_substring_regex(lines, BLANK)).to_numpy(zero_copy_only=False)
     numbers = np.arange(first, first + len(ends), dtype=np.int64)
-    return numbers[keep.to_numpy(zero_copy_only=False)], lines.filter(keep), count
+    return numbers[keep], lines.filter(pa.array(keep)), quoted[keep], count
 
 
 def _undecodable(path: Path, data: bytes, first: int, encoding: str) -> BadInput:
@@ -134,41 +152,71 @@ def _undecodable(path: Path, data: bytes, first: int, encoding: str) -> BadInput
                     hint="save the whole file in one encoding (UTF-8 or GB18030)")
 
 
-def records(numbers: np.ndarray, lines: pa.Array, delimiter: str, columns: int,
+def records(numbers: np.ndarray, lines: pa.Array, odd: np.ndarray, delimiter: str, columns: int,
             positions: dict[str, int]) -> tuple[dict[str, pa.Array], np.ndarray, list[tuple[int, str, str]]]:
     """The values of the fields at ``positions`` in the lines that hold a record, those lines' numbers (in
-    order), and (line number, reason, text) of the lines that do not hold one."""
-    odd = pc.match_substring(lines, '"').to_numpy(zero_copy_only=False)
+    order), and (line number, reason, text) of the lines that do not hold one; ``odd`` marks the lines
+    holding a quote."""
     plain, plain_numbers = lines.filter(pa.array(~odd)), numbers[~odd]
-    split = pc.split_pattern(plain, delimiter)
-    counts = pc.list_value_length(split).to_numpy(zero_copy_only=False)
+    counts = pc.count_substring(plain, delimiter).to_numpy(zero_copy_only=False) + 1  # no quotes: exact
     fits = counts == columns
     broken = [(int(n), broken_reason(COLUMNS, columns, int(c)), t) for n, c, t in
               zip(plain_numbers[~fits], counts[~fits], plain.filter(pa.array(~fits)).to_pylist(), strict=True)]
-    split = split.filter(pa.array(fits))
-    values = {field: [pc.list_element(split, at)] for field, at in positions.items()}
+    cells = pc.split_pattern(plain.filter(pa.array(fits)), delimiter).flatten()  # ``columns`` per line
+    values = {field: [cells.take(pa.array(np.arange(at, len(cells), columns)))] for field, at in positions.items()}
     kept = [plain_numbers[fits]]
-    cells, cell_numbers = _odd_lines(numbers[odd], lines.filter(pa.array(odd)).to_pylist(), delimiter, columns, broken)
+    quoted, quoted_numbers = _quoted(numbers[odd], lines.filter(pa.array(odd)), delimiter, columns, broken)
     for field, at in positions.items():
-        values[field].append(pa.array([row[at] for row in cells], pa.string()))
-    kept.append(np.asarray(cell_numbers, np.int64))
+        values[field].append(quoted[at])
+    kept.append(quoted_numbers)
     numbers = np.concatenate(kept)
     order = pa.array(np.argsort(numbers, kind="stable"))
     return ({field: pa.concat_arrays(parts).take(order) for field, parts in values.items()},
             numbers[order.to_numpy()], sorted(broken))
 
 
-def _odd_lines(numbers: np.ndarray, texts: list[str], delimiter: str, columns: int,
-               broken: list) -> tuple[list[list[str]], list[int]]:
-    """Lines with a quote, one by one: their cells, or a broken line."""
-    cells, kept = [], []
-    for number, text in zip(numbers.tolist(), texts, strict=True):
-        row = line_cells(text, delimiter)
-        if row is None:
-            broken.append((number, broken_reason(UNBALANCED, columns, 0), text))
-        elif len(row) != columns:
-            broken.append((number, broken_reason(COLUMNS, columns, len(row)), text))
-        else:
-            cells.append(row)
-            kept.append(number)
-    return cells, kept
+def _quoted(numbers: np.ndarray, lines: pa.Array, delimiter: str, columns: int,
+            broken: list) -> tuple[list[pa.Array], np.ndarray]:
+    """Lines holding a quote: the columns of those that hold a record and their numbers; the others are
+    added to ``broken``. Arrow parses the lines whose quotes balance (each then is a record of its own)."""
+    balanced = pc.match_substring_regex(lines, f"^{balanced_pattern(delimiter)}$").to_numpy(zero_copy_only=False)
+    reason = broken_reason(UNBALANCED, columns, 0)
+    broken.extend((int(n), reason, t) for n, t in zip(numbers[~balanced], lines.filter(pa.array(~balanced))
+                                                         .to_pylist(), strict=True))
+    texts, numbers = lines.filter(pa.array(balanced)).to_pylist(), numbers[balanced]
+    parsed = _parsed(texts, delimiter, columns) if texts else ([pa.array([], pa.string())] * columns, {})
+    if parsed is None:  # Arrow read them otherwise than line by line (not seen): Python reads them
+        parsed = _one_by_one(texts, delimiter, columns)
+    values, wrong = parsed
+    broken.extend((int(numbers[i]), broken_reason(COLUMNS, columns, found), texts[i]) for i, found in wrong.items())
+    keep = np.ones(len(texts), bool)
+    keep[list(wrong)] = False
+    return values, numbers[keep]
+
+
+def _parsed(texts: list[str], delimiter: str, columns: int) -> tuple[list[pa.Array], dict[int, int]] | None:
+    """Balanced lines parsed by Arrow: the columns, and (position → values found) of the lines with
+    another number of values; None when Arrow did not give one row or one skip per line."""
+    wrong: dict[int, int] = {}
+
+    def skip(row) -> str:
+        wrong[row.number - 1] = row.actual_columns
+        return "skip"
+
+    names = [f"c{i}" for i in range(columns)]
+    table = pacsv.read_csv(
+        io.BytesIO("\n".join([*texts, ""]).encode()),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 30),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False))
+    if table.num_rows + len(wrong) != len(texts):
+        return None
+    return [table.column(i).combine_chunks() for i in range(columns)], wrong
+
+
+def _one_by_one(texts: list[str], delimiter: str, columns: int) -> tuple[list[pa.Array], dict[int, int]]:
+    rows = [line_cells(text, delimiter) or [] for text in texts]
+    wrong = {i: len(row) for i, row in enumerate(rows) if len(row) != columns}
+    kept = [row for row in rows if len(row) == columns]
+    return [pa.array([row[i] for row in kept], pa.string()) for i in range(columns)], wrong

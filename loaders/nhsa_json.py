@@ -176,7 +176,7 @@ def is_line_delimited(path: Path, encoding: str) -> bool:
     with open(path, "rb") as handle:
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
         handle.seek(0)
-        first = handle.readline()
+        first = handle.readline().removeprefix(b"\xef\xbb\xbf")
     if head.startswith(b"["):
         return False
     return not first.strip() or _is_complete_json(first, encoding)
@@ -185,9 +185,10 @@ def is_line_delimited(path: Path, encoding: str) -> bool:
 def read_streamed(path: Path, encoding: str, file_index: int = 0) -> Iterator[pa.Table]:
     """Chunks of a JSON array or pretty-printed envelopes; a broken tail becomes raw error rows."""
     with open(path, "rb") as handle:
-        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-        handle.seek(0)
-        yield from _streamed_values(handle, encoding, head.startswith(b"["), file_index)
+        head = handle.read(4096)
+        handle.seek(3 if head.startswith(b"\xef\xbb\xbf") else 0)  # the parser reads bytes: no byte-order mark
+        array = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+        yield from _streamed_values(handle, encoding, array, file_index)
 
 
 def scan_deletes(path: Path, encoding: str) -> Iterator[tuple[str, str, str, str]]:

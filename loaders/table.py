@@ -65,8 +65,8 @@ def read_csv_table(path: Path, encoding: str, headers: tuple[str, ...]) -> Itera
     positions = field_positions(headers, path)
     with open(path, "rb") as handle:
         delimiter = sniff_delimiter(_first_line(handle.read(64 << 10), encoding))
-    for numbers, lines in data_lines(path, encoding):
-        values, kept, broken = records(numbers, lines, delimiter, len(headers), positions)
+    for numbers, lines, quoted in data_lines(path, encoding):
+        values, kept, broken = records(numbers, lines, quoted, delimiter, len(headers), positions)
         if len(kept):
             yield _raw_from_columns(values, len(kept), kept)
         if broken:

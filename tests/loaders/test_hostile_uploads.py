@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import openpyxl
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loaders import native
+from loaders.csv_lines import line_cells, records
 from loaders.errors import BadInput
 from tests.conftest import CODE_A, CODE_B, envelope, events, rejects, sale, write_ndjson
 
@@ -223,3 +228,30 @@ def test_a_csv_line_in_another_encoding_refuses_the_file_naming_the_line(tmp_pat
     with pytest.raises(BadInput, match="line 3") as refused:
         load(table)
     assert refused.value.line == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(['"', '""', ",", "|", "\t", ";", "a", "码", " "]), max_size=10).map("".join)
+                .filter(lambda line: line.strip(" \t")), min_size=1, max_size=30),
+       st.sampled_from([",", "|", "\t", ";"]))
+def test_the_python_reader_reads_every_line_as_line_cells_does(lines, delimiter):
+    numbers = np.arange(2, 2 + len(lines))
+    odd = np.array(['"' in line for line in lines])
+    values, kept, broken = records(numbers, pa.array(lines, pa.string()), odd, delimiter, 3, {"a": 0, "b": 1, "c": 2})
+    expected = {number: line_cells(line, delimiter) for number, line in zip(numbers.tolist(), lines, strict=True)}
+    good = {number: cells for number, cells in expected.items() if cells is not None and len(cells) == 3}
+    assert kept.tolist() == sorted(good)
+    read = [[values[name][i].as_py() for name in "abc"] for i in range(len(kept))]
+    assert read == [good[number] for number in kept.tolist()]
+    assert sorted(number for number, _, _ in broken) == sorted(set(expected) - set(good))
+
+
+@pytest.mark.parametrize("pretty", [True, False], ids=["pretty-printed", "array"])
+def test_json_text_after_a_byte_order_mark_is_read_whole(tmp_path, load, workspace, reader, pretty):
+    values = [envelope("3505", "selinfo", sale(f"p{i}", [CODE_A])) for i in range(3)]
+    text = "\n".join(json.dumps(v, ensure_ascii=False, indent=1) for v in values) if pretty \
+        else json.dumps(values, ensure_ascii=False, indent=1)
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    report = load(tmp_path / "bom.json")
+    assert [row["record_no"] for row in events(workspace)] == ["p0", "p1", "p2"]
+    assert (report.counts.read, report.counts.rejected) == (3, 0)
