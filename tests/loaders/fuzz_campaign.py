@@ -16,6 +16,7 @@ import random
 import shutil
 import time
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -73,7 +74,7 @@ def case_name(fmt: str, index: int, upload: Doc | Sheet) -> str:
     return f"{fmt}-{index:05d}-{encoding}-{'+'.join(upload.mutations)}"
 
 
-def run_cases(fmt: str, path: str, cases: range, seed: int, root: Path) -> Campaign:
+def run_cases(fmt: str, path: str, cases: Iterable[int], seed: int, root: Path) -> Campaign:
     """Cases ``cases`` of ``fmt`` on ``path``; a failing case's input is kept under ``root/failing``."""
     campaign = Campaign()
     started = time.monotonic()

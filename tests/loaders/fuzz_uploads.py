@@ -218,8 +218,8 @@ def sheet_of(rng: random.Random, records: list[Record]) -> Sheet:
 
 
 def base_upload(rng: random.Random, fmt: str, turn: int = 0) -> Doc | Sheet:
-    """A valid upload of a few dozen records in ``fmt`` (ndjson, csv or xlsx); a text format's encoding
-    changes with each ``turn`` through the mutations, so every mutation meets every encoding."""
+    """A valid upload of a few dozen records in ``fmt`` (ndjson, csv or xlsx); ``turn`` picks a text
+    format's encoding (in turn, from ``TEXT_FORMATS``)."""
     records = make_records(rng, rng.randint(24, 40))
     if fmt == "xlsx":
         return sheet_of(rng, records)

@@ -3,8 +3,8 @@ exports and transfers break them, each change registering what its lines must st
 
 ``mutated(fmt, seed, index)`` is case ``index`` of a campaign. It has its own random stream (one case
 can be rebuilt alone), a first mutation taken in turn from the format's list (so every kind runs in a
-short campaign; each turn through the list in the next encoding) and up to two more at random; changes
-to line ends and truncation come last.
+short campaign; the encoding shifts by one from mutation to mutation and from turn to turn, so each
+meets every encoding within three turns) and up to two more at random; line ends and truncation last.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def mutated(fmt: str, seed: int, index: int) -> Doc | Sheet:
     rng = random.Random(f"{seed}:{fmt}:{index}")
     table = mutations(fmt)
     names = list(table)
-    upload = base_upload(rng, fmt, turn=index // len(names))
+    upload = base_upload(rng, fmt, turn=index // len(names) + index % len(names))
     chosen = [names[index % len(names)], *rng.sample(names, rng.choice([0, 0, 1, 2]))]
     late = ("x_corrupt", *mutate_text.LATE)
     chosen = [n for n in chosen if n not in late] + sorted((n for n in chosen if n in late), key=late.index)

@@ -147,7 +147,7 @@ def json_array(doc: Doc, rng: random.Random) -> bool:
             try:
                 value = json.loads(line.decode(doc.codec))
                 pretty.append(json.dumps(value, ensure_ascii=False, indent=2).encode(doc.codec))
-            except ValueError:  # not JSON, or not in the file's encoding: kept as it is
+            except (ValueError, RecursionError):  # not JSON (or too deep for json), or in another encoding: kept
                 pretty.append(line)
         doc.data = bom + b"\n".join(pretty) + b"\n"
     return True
