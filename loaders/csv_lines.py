@@ -65,7 +65,7 @@ def first_line(text: str) -> str:
     >>> first_line("\\ufeff \\r\\n\\u3000\\na,b\\rc,d")
     'a,b'
     """
-    return next((line for line in re.split(r"\r\n|\r|\n", text) if line.strip(_WHITESPACE)), "").lstrip("\ufeff")
+    return re.split(r"\r\n|\r|\n", text.lstrip(_WHITESPACE), maxsplit=1)[0]
 
 
 @cache

@@ -59,8 +59,16 @@ def _mostly_utf8(sample: bytes) -> bool:
     >>> _mostly_utf8("奥美拉唑\\n阿莫西林\\n".encode() + "张三\\n".encode("gb18030"))
     True
     """
-    votes = _line_votes(sample)
-    return votes["utf-8"] >= votes["gb18030"] and votes["utf-8"] > 0
+    from loaders import native
+
+    end = sample.rfind(b"\n")
+    whole = sample[:end] if end > 0 else sample  # the last line may be cut off
+    if native.available():
+        utf8, other = native.tcw_native.utf8_lines(whole)
+    else:
+        votes = _line_votes(whole)
+        utf8, other = votes["utf-8"], votes["gb18030"]
+    return utf8 >= other and utf8 > 0
 
 
 def _line_votes(sample: bytes) -> dict[str, int]:
@@ -124,11 +132,36 @@ def to_utf8(data: bytes, encoding: str) -> bytes | None:
 
     if encoding in ("utf-8", "utf-8-sig"):
         return data if _strict(data, "utf-8") is not None else None
-    if encoding == "gb18030" and native.available():
-        text = native.tcw_native.gb18030_to_utf8(data)
-        if text is not None:
-            return text
-    return _strict(data, encoding)
+    text = native.tcw_native.gb18030_to_utf8(data) if encoding == "gb18030" and native.available() else None
+    text = text if text is not None else _strict(data, encoding)
+    if text is not None and encoding == "gb18030" and _holds_utf8_line(data):
+        return None
+    return text
+
+
+def _holds_utf8_line(data: bytes) -> bool:
+    """Whether GB18030 text holds a line that is UTF-8 text (read as GB18030 it would be mojibake)."""
+    from loaders import native
+
+    if native.available():
+        return any(is_utf8_text(data[start:end]) for start, end in native.tcw_native.utf8_line_spans(data))
+    return any(is_utf8_text(line) for line in data.split(b"\n") if not line.isascii())
+
+
+def is_utf8_text(line: bytes) -> bool:
+    """True for bytes of a GB18030 file that are UTF-8 Chinese: they decode as UTF-8, and read as GB18030
+    fewer than half of their two-byte characters are common hanzi (GB2312 level 1, leads B0–D7), as with
+    mojibake. Genuine GB18030 text that happens to be valid UTF-8 (a short name such as 药品) is mostly
+    common hanzi and is not taken for UTF-8.
+
+    >>> is_utf8_text("奥美拉唑".encode()), is_utf8_text("药品".encode("gb18030")), is_utf8_text(b"3505,P1")
+    (True, False, False)
+    """
+    if line.isascii() or _strict(line, "utf-8") is None:
+        return False
+    wide = [c for c in line.decode("gb18030", "replace") if ord(c) > 0x7F]
+    common = sum(1 for c in wide if len(b := c.encode("gb18030", "replace")) == 2 and 0xB0 <= b[0] <= 0xD7)
+    return common * 2 < len(wide)
 
 
 def _strict(data: bytes, encoding: str) -> bytes | None:
@@ -150,7 +183,7 @@ def decode_lines(data: bytes, encoding: str) -> tuple[bytes, list[tuple[int, byt
         return whole, []
     lines, bad = [], []
     for position, line in enumerate(data.split(b"\n")):
-        text = _strict(line, encoding)
+        text = to_utf8(line, encoding)
         if text is None:
             bad.append((position, line))
         lines.append(text or b"")
@@ -171,6 +204,6 @@ def undecodable(line: bytes, encoding: str) -> tuple[str, str]:
         shown, note = line.decode(other), f"; it reads as {other.upper()}"
     except UnicodeDecodeError:
         shown, note = line.decode("utf-8" if other == "gb18030" else "gb18030", "backslashreplace"), ""
-    reason = (f"该行不是 {name} 编码，无法读取 / the line is not valid {name}, the file's encoding{note}: "
+    reason = (f"该行不是 {name} 编码，无法读取 / the line is not {name} text, the file's encoding{note}: "
               "save the whole file in one encoding (UTF-8 or GB18030) and load it again")
     return reason, shown

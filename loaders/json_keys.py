@@ -17,6 +17,7 @@ record of the line a reject; in a record, or in one of its ``drugtracinfo`` item
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -32,7 +33,18 @@ class _Pairs(list):
     """One JSON object as the (key, value) pairs its text gives, in order, repeats included."""
 
 
+class _Repeated(Exception):
+    """Some object of the text gives a key twice."""
+
+
+def _unique(pairs: list) -> None:
+    """The first pass: nothing is kept of an object, only a repeated key is noticed."""
+    if len(pairs) > 1 and len({key for key, _ in pairs}) != len(pairs):
+        raise _Repeated
+
+
 _DECODER = json.JSONDecoder(object_pairs_hook=_Pairs)
+_CHECKER = json.JSONDecoder(object_pairs_hook=_unique)
 
 
 def key_flags(chunk: pa.Table) -> pa.Table:
@@ -57,10 +69,19 @@ def _reason(key: str, record: int | None) -> str:
 def duplicate_keys(text: str) -> list[tuple[int | None, str]]:
     """(record index, or None for every record of the line; the key) for each record a repeated key makes
     ambiguous, the records numbered as the normalisation numbers them. Text that is not a JSON object
-    gives none (the normalisation reports it)."""
+    gives none (the normalisation reports it). A first pass over the whole text keeps nothing; only a
+    text with a repeated key somewhere is read again, as pairs."""
+    text = text.lstrip("\ufeff")
     try:
-        envelope = _DECODER.decode(text.lstrip("\ufeff"))
+        _CHECKER.decode(text)
+        return []
+    except _Repeated:
+        pass
     except (ValueError, RecursionError):  # not JSON, or nested deeper than Python reads
+        return []
+    try:
+        envelope = _DECODER.decode(text)
+    except (ValueError, RecursionError):
         return []
     if not isinstance(envelope, _Pairs):
         return []
@@ -100,7 +121,7 @@ def _records(body: _Pairs) -> list[tuple[int, _Pairs]]:
     """The records the normalisation reads from ``input``: the first standard node holding one, else the
     record in ``input`` itself or its first object or list value (``nhsa_json.GENERIC_MACROS``)."""
     fields = dict(body)
-    for node in vocabulary().node_names:
+    for node in _node_names():
         value = fields.get(node)
         if node.endswith("Detail") and isinstance(value, list) and value:
             return _numbered(value)
@@ -111,6 +132,11 @@ def _records(body: _Pairs) -> list[tuple[int, _Pairs]]:
         return [(1, body)]
     value = next((v for v in fields.values() if isinstance(v, (_Pairs, list))), None)
     return _numbered(value) if isinstance(value, list) else [(1, value)] if value is not None else []
+
+
+@cache
+def _node_names() -> tuple[str, ...]:
+    return vocabulary().node_names
 
 
 def _numbered(items: list) -> list[tuple[int, _Pairs]]:

@@ -15,6 +15,7 @@ ambiguous).
 from __future__ import annotations
 
 import codecs
+import io
 import mmap
 import re
 from collections.abc import Iterator
@@ -293,26 +294,53 @@ def _record_type() -> dict:
 
 
 def _streamed_values(handle, encoding: str, array: bool, file_index: int) -> Iterator[pa.Table]:
-    """One JSON array or concatenated (pretty-printed) envelopes; 'line' = the value's ordinal."""
-    stream = handle if encoding in ("utf-8", "utf-8-sig") else codecs.EncodedFile(handle, "utf-8", encoding)
-    values = ijson.items(stream, "item" if array else "", multiple_values=not array, use_float=True)
+    """One JSON array or concatenated (pretty-printed) envelopes; 'line' = the value's ordinal. A value
+    nested too deeply to write back is a reject; a broken tail is one."""
+    stream = handle if encoding in ("utf-8", "utf-8-sig") else _Utf8Reader(handle, encoding)
     numbers: list[int] = []
     texts: list[bytes] = []
+    deep: list[tuple[int, str, str, str]] = []
     ordinal = 0
     try:
+        values = ijson.items(stream, "item" if array else "", multiple_values=not array, use_float=True)
         for ordinal, value in enumerate(values, start=1):  # noqa: B007 - ordinal is used after the loop
+            try:
+                texts.append(orjson.dumps(value))
+            except TypeError as error:  # orjson writes 255 levels at most
+                deep.append((ordinal, "(record)", f"JSON 嵌套过深 / value {ordinal} is nested too deeply: {error}", ""))
+                continue
             numbers.append(ordinal)
-            texts.append(orjson.dumps(value))
             if len(texts) >= 50_000:
                 yield _chunk_table(numbers, texts, file_index)
                 numbers, texts = [], []
     except (ijson.JSONError, UnicodeDecodeError) as error:
-        yield _chunk_table(numbers, texts, file_index)
         position = ordinal + 1
         reason = f"JSON 在第 {position} 个值处中断，其后无法读取 / JSON broken at value {position}: {error}"
-        yield error_rows([(position, "(file)", reason, "")], file_index)
-        return
+        deep.append((position, "(file)", reason, ""))
     yield _chunk_table(numbers, texts, file_index)
+    if deep:
+        yield error_rows(deep, file_index)
+
+
+class _Utf8Reader(io.RawIOBase):
+    """A file in another encoding read as UTF-8 bytes (the JSON parser reads bytes); text that does not
+    decode raises ``UnicodeDecodeError`` where it stands."""
+
+    def __init__(self, handle, encoding: str) -> None:
+        self.handle, self.decoder, self.pending = handle, codecs.getincrementaldecoder(encoding)(), b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.pending:
+            raw = self.handle.read(1 << 16)
+            self.pending = self.decoder.decode(raw, final=not raw).encode("utf-8")
+            if not raw:
+                break
+        size = min(len(buffer), len(self.pending))
+        buffer[:size], self.pending = self.pending[:size], self.pending[size:]
+        return size
 
 
 def lines_table(numbered: list[tuple[int, bytes]], file_index: int) -> tuple[pa.Table, list[tuple[int, bytes]]]:

@@ -126,7 +126,8 @@ def _line_end(data: bytes, start: int) -> int:
 
 
 def read_xlsx_table(path: Path) -> Iterator[pa.Table]:
-    """Yield raw-record tables from every sheet of a workbook whose header names an interface."""
+    """Yield raw-record tables from every sheet of a workbook whose header names an interface. A workbook
+    damaged past its first rows (a broken transfer) stops with bad input, not a crash."""
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -137,6 +138,11 @@ def read_xlsx_table(path: Path) -> Iterator[pa.Table]:
             if header is None or "infno" not in {vocabulary().field_for_header(h) for h in header}:
                 continue
             yield from _sheet_batches(rows, field_positions(header, path))
+    except BadInput:
+        raise
+    except Exception as error:  # openpyxl raises many kinds on a damaged workbook
+        raise BadInput(f"Excel 文件已损坏，无法读完 / the workbook is damaged: {type(error).__name__}: {error}",
+                       path=str(path), hint="open and save it again in Excel, or export CSV") from None
     finally:
         book.close()
 

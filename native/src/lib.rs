@@ -30,6 +30,8 @@ fn tcw_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(python::split_plain, module)?)?;
     module.add_function(wrap_pyfunction!(python::csv_cells, module)?)?;
     module.add_function(wrap_pyfunction!(python::utf8_prefix, module)?)?;
+    module.add_function(wrap_pyfunction!(python::utf8_lines, module)?)?;
+    module.add_function(wrap_pyfunction!(python::utf8_line_spans, module)?)?;
     module.add_function(wrap_pyfunction!(python::lines_with, module)?)?;
     module.add_function(wrap_pyfunction!(python::gb18030_to_utf8, module)?)?;
     Ok(())

@@ -65,6 +65,32 @@ pub fn utf8_prefix(data: PyBuffer<u8>) -> bool {
     }
 }
 
+/// (lines holding non-ASCII bytes that are UTF-8, lines that are not UTF-8) of a buffer.
+#[pyfunction]
+pub fn utf8_lines(data: PyBuffer<u8>) -> (usize, usize) {
+    let (mut utf8, mut other) = (0, 0);
+    for line in contiguous(&data).split(|byte| *byte == b'\n').filter(|line| !line.is_ascii()) {
+        if std::str::from_utf8(line).is_ok() { utf8 += 1 } else { other += 1 }
+    }
+    (utf8, other)
+}
+
+/// (start, end) of the lines of a buffer that hold non-ASCII bytes and are UTF-8.
+#[pyfunction]
+pub fn utf8_line_spans(data: PyBuffer<u8>) -> Vec<(usize, usize)> {
+    let bytes = contiguous(&data);
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+        let line = &bytes[start..end];
+        if !line.is_ascii() && std::str::from_utf8(line).is_ok() {
+            spans.push((start, end));
+        }
+        start = end + 1;
+    }
+    spans
+}
+
 /// (canonical code, GTIN) of a clean, valid GS1 string, else None (the rules library decides).
 #[pyfunction]
 pub fn clean_gs1(code: &str) -> Option<(String, String)> {

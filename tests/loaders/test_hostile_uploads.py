@@ -6,6 +6,7 @@ Every test runs with the compiled reader (when it is built) and with ``TCW_NATIV
 from __future__ import annotations
 
 import json
+import zipfile
 
 import numpy as np
 import openpyxl
@@ -255,3 +256,44 @@ def test_json_text_after_a_byte_order_mark_is_read_whole(tmp_path, load, workspa
     report = load(tmp_path / "bom.json")
     assert [row["record_no"] for row in events(workspace)] == ["p0", "p1", "p2"]
     assert (report.counts.read, report.counts.rejected) == (3, 0)
+
+
+def test_a_utf8_line_in_a_gb18030_file_is_rejected_not_misread(tmp_path, load, workspace, reader):
+    lines = [_line(f"g{i}", "板蓝根颗粒").encode("gb18030") for i in range(4)]
+    lines[2] = _line("u1", "连花清瘟胶囊").encode()  # decodes as GB18030 too, into other characters
+    (tmp_path / "gb.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+    report = load(tmp_path / "gb.ndjson")
+    assert [row["record_no"] for row in events(workspace)] == ["g0", "g1", "g3"]
+    [found] = rejects(workspace)
+    assert found["source_line"] == 3 and "reads as UTF-8" in found["reject_reason"]
+    assert "连花清瘟胶囊" in found["source_text"]
+    assert (report.counts.read, report.counts.rejected) == (4, 1)
+    table = tmp_path / "gb.csv"
+    table.write_bytes((HEADER + csv_row("c1", name="板蓝根颗粒")).encode("gb18030") + csv_row("c2", name="连花清瘟胶囊").encode())
+    with pytest.raises(BadInput, match="line 3"):
+        load(table)
+
+
+def test_a_json_value_nested_too_deeply_is_a_reject_not_a_crash(tmp_path, load, workspace, reader):
+    deep = {"infno": "3505", "input": {"selinfo": sale("d1", [CODE_A], memo=json.loads("[" * 300 + "]" * 300))}}
+    text = json.dumps([envelope("3505", "selinfo", sale("d0", [CODE_A])), deep], ensure_ascii=False)
+    (tmp_path / "deep.json").write_text(text, encoding="utf-8")
+    report = load(tmp_path / "deep.json")
+    assert [row["record_no"] for row in events(workspace)] == ["d0"]
+    [found] = rejects(workspace)
+    assert found["source_line"] == 2 and "deeply" in found["reject_reason"]
+    assert (report.counts.read, report.counts.rejected) == (2, 1)
+
+
+def test_a_workbook_damaged_after_its_header_is_bad_input(tmp_path, load, reader):
+    book = openpyxl.Workbook()
+    book.active.append(HEADER.strip().split(","))
+    for i in range(2000):
+        book.active.append(csv_row(f"x{i}").strip().split(","))
+    book.save(tmp_path / "full.xlsx")
+    with zipfile.ZipFile(tmp_path / "full.xlsx") as whole, zipfile.ZipFile(tmp_path / "cut.xlsx", "w") as cut:
+        for item in whole.infolist():  # the sheet's XML cut in half, the rest intact
+            content = whole.read(item)
+            cut.writestr(item, content[: len(content) // 2] if item.filename.endswith("sheet1.xml") else content)
+    with pytest.raises(BadInput, match="damaged"):
+        load(tmp_path / "cut.xlsx")
