@@ -81,6 +81,8 @@ def _district() -> list[dict]:
              event(11, code="81234560000000000002", day=30, institution_code="P50011600002")]  # reflux
     rows += [event(20, code="81234560000000000003", institution_code="P50011600003"),
              event(21, code="81234560000000000003", institution_code="P51010400002", region_code="510104")]
+    rows += [event(60, code="81234560000000000060", institution_code="P50011600006"),
+             event(61, code="81234560000000000060", day=10, institution_code="P50011600007")]  # repeat
     phantom = {"institution_code": "P50011600004", "med_list_codg": "XA01PHANTOM"}
     rows += [event(30, code="", kind="inventory", quantity=2.0, day=-10, **phantom),
              event(31, code="", kind="purchase", quantity=3.0, day=-9, **phantom)]
