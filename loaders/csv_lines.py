@@ -39,7 +39,9 @@ BLOCK_BYTES = 8 << 20
 #: Kinds of broken lines, as the compiled reader numbers them.
 UNBALANCED, COLUMNS = 0, 1
 #: Unicode White_Space (Python's ``str.isspace`` without U+001C–U+001F): a line of only these is blank.
-BLANK = r"^[\t\n\x{0B}\f\r \x{85}\pZ]*$"
+_BLANK = re.compile(r"[\t\n\x0b\f\r \x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*")
+#: Lines with a quote in a block from which on Arrow parses them (below, one by one is cheaper).
+ARROW_LINES = 256
 _ENDS = re.compile(rb"\r\n|\r|\n")
 _WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and not "\x1c" <= c <= "\x1f") + "\ufeff"
 
@@ -136,9 +138,18 @@ def _nonblank(text: bytes, first: int) -> tuple[np.ndarray, pa.Array, np.ndarray
     lines = pc.utf8_rtrim(lines, characters="\r\n")  # only the ending: a line holds no CR or LF
     quoted = np.zeros(len(ends), bool)
     quoted[np.searchsorted(ends, np.flatnonzero(data == 34), side="right")] = True
-    keep = pc.invert(pc.match_substring_regex(lines, BLANK)).to_numpy(zero_copy_only=False)
+    keep = _not_blank(lines)
     numbers = np.arange(first, first + len(ends), dtype=np.int64)
     return numbers[keep], lines.filter(pa.array(keep)), quoted[keep], count
+
+
+def _not_blank(lines: pa.Array) -> np.ndarray:
+    """Which lines hold more than Unicode whitespace. Arrow's trim also takes U+001C–U+001F, which are not
+    blank here: the few lines it empties are looked at again."""
+    keep = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(lines)), 0).to_numpy(zero_copy_only=False)
+    for at in np.flatnonzero(~keep).tolist():
+        keep[at] = _BLANK.fullmatch(lines[at].as_py()) is None
+    return keep
 
 
 def _undecodable(path: Path, data: bytes, first: int, encoding: str) -> BadInput:
@@ -178,14 +189,19 @@ def records(numbers: np.ndarray, lines: pa.Array, odd: np.ndarray, delimiter: st
 def _quoted(numbers: np.ndarray, lines: pa.Array, delimiter: str, columns: int,
             broken: list) -> tuple[list[pa.Array], np.ndarray]:
     """Lines holding a quote: the columns of those that hold a record and their numbers; the others are
-    added to ``broken``. Arrow parses the lines whose quotes balance (each then is a record of its own)."""
-    balanced = pc.match_substring_regex(lines, f"^{balanced_pattern(delimiter)}$").to_numpy(zero_copy_only=False)
+    added to ``broken``. Arrow parses the lines whose quotes balance (each then is a record of its own);
+    a few lines are read one by one (Arrow's set-up would cost more)."""
+    if len(lines) < ARROW_LINES:
+        texts = lines.to_pylist()
+        balanced = np.array([bool(_balanced(delimiter).fullmatch(text)) for text in texts], bool)
+    else:
+        balanced = pc.match_substring_regex(lines, f"^{balanced_pattern(delimiter)}$").to_numpy(zero_copy_only=False)
     reason = broken_reason(UNBALANCED, columns, 0)
     broken.extend((int(n), reason, t) for n, t in zip(numbers[~balanced], lines.filter(pa.array(~balanced))
                                                          .to_pylist(), strict=True))
     texts, numbers = lines.filter(pa.array(balanced)).to_pylist(), numbers[balanced]
-    parsed = _parsed(texts, delimiter, columns) if texts else ([pa.array([], pa.string())] * columns, {})
-    if parsed is None:  # Arrow read them otherwise than line by line (not seen): Python reads them
+    parsed = _parsed(texts, delimiter, columns) if len(texts) >= ARROW_LINES else None
+    if parsed is None:  # few lines, or Arrow read them otherwise than line by line (not seen)
         parsed = _one_by_one(texts, delimiter, columns)
     values, wrong = parsed
     broken.extend((int(numbers[i]), broken_reason(COLUMNS, columns, found), texts[i]) for i, found in wrong.items())

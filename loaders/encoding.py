@@ -145,7 +145,22 @@ def _holds_utf8_line(data: bytes) -> bool:
 
     if native.available():
         return any(is_utf8_text(data[start:end]) for start, end in native.tcw_native.utf8_line_spans(data))
-    return any(is_utf8_text(line) for line in data.split(b"\n") if not line.isascii())
+    return any(is_utf8_text(line) for line in _maybe_utf8_lines(data))
+
+
+def _maybe_utf8_lines(data: bytes) -> list[bytes]:
+    """The lines with non-ASCII bytes where every run of them starts with a UTF-8 lead byte (C2–F4): the
+    others cannot be UTF-8 (most GB18030 lines, whose lead bytes 81–C1 would be continuation bytes)."""
+    import numpy as np
+
+    array = np.frombuffer(data, np.uint8)
+    high = array >= 0x80
+    starts = np.flatnonzero(high & ~np.concatenate([[False], high[:-1]]))
+    breaks = np.flatnonzero(array == 10)
+    line = np.searchsorted(breaks, starts)
+    impossible = np.unique(line[(array[starts] < 0xC2) | (array[starts] > 0xF4)])
+    bounds = np.concatenate([[-1], breaks, [len(data)]])
+    return [data[bounds[i] + 1 : bounds[i + 1]] for i in np.setdiff1d(np.unique(line), impossible).tolist()]
 
 
 def is_utf8_text(line: bytes) -> bool:

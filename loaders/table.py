@@ -241,7 +241,7 @@ def interface_code(value: str | None) -> str | None:
 
 
 def csv_text(path: Path, encoding: str) -> bytes | None:
-    """A CSV file's bytes as UTF-8 (None when they do not decode: the Arrow reader reports it)."""
+    """A CSV file's bytes as UTF-8 (None when they do not decode: the Python reader reports the line)."""
     from loaders.encoding import to_utf8
 
     return to_utf8(Path(path).read_bytes(), encoding)

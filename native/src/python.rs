@@ -331,7 +331,7 @@ impl EventBuilder {
         self.add_records(py, &records, source)
     }
 
-    /// A CSV row as a raw record, as the Arrow reader's table would give it: the interface trimmed and
+    /// A CSV row as a raw record, as the Python reader's table would give it: the interface trimmed and
     /// named by its code, the code cell trimmed (one cell, or none when empty).
     fn csv_record<'r>(&mut self, py: Python<'_>, row: &'r Row, map: &[(Option<usize>, usize)], file: i32)
         -> Fast<RawRecord<'r>> {
