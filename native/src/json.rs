@@ -65,17 +65,22 @@ fn set_once<T, E: de::Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
     if slot.replace(value).is_some() { Err(decline()) } else { Ok(()) }
 }
 
-/// The keys of one object that the reader passes over: one given twice declines too, as the reference
-/// path rejects every object (envelope, ``input``, record, code item) that gives a key twice.
+/// The keys of one object that the reader passes over (kept on the stack, at most 32): one given twice
+/// declines too, as the reference path rejects every object (envelope, ``input``, record, code item) that
+/// gives a key twice. An object with more keys than that declines.
 #[derive(Default)]
-struct OtherKeys<'de>(Vec<&'de str>);
+struct OtherKeys<'de> {
+    keys: [&'de str; 32],
+    count: usize,
+}
 
 impl<'de> OtherKeys<'de> {
     fn skip<M: MapAccess<'de>>(&mut self, key: &'de str, map: &mut M) -> Result<(), M::Error> {
-        if self.0.contains(&key) {
+        if self.count == self.keys.len() || self.keys[..self.count].contains(&key) {
             return Err(decline());
         }
-        self.0.push(key);
+        self.keys[self.count] = key;
+        self.count += 1;
         map.next_value::<IgnoredAny>().map(drop)
     }
 }
@@ -231,7 +236,7 @@ impl<'de> Visitor<'de> for RecordSeed {
         let mut record = RawRecord { index: self.index, ..RawRecord::default() };
         let mut seen = [false; crate::record::FIELDS.len()];
         let (mut info, mut flat): (Option<Vec<Cow<'de, str>>>, Option<&'de RawValue>) = (None, None);
-        let mut others = OtherKeys(Vec::with_capacity(24));
+        let mut others = OtherKeys::default();
         while let Some(key) = map.next_key::<&'de str>()? {
             if let Some(position) = record_key(key) {
                 if std::mem::replace(&mut seen[position], true) {

@@ -243,6 +243,11 @@ fn original_record<'r>(r: &'r RawRecord<'r>) -> Fast<Option<&'r str>> {
 /// The characters that always separate the codes of a cell (``CODE_SEPARATORS`` of the rules library).
 pub const CODE_SEPARATORS: &str = ",;|，；｜、";
 
+/// Whether ``c`` is one of [`CODE_SEPARATORS`] (a ``match``: it runs for every character of every cell).
+fn is_code_separator(c: char) -> bool {
+    matches!(c, ',' | ';' | '|' | '，' | '；' | '｜' | '、')
+}
+
 /// Whitespace as the rules library splits at it: Unicode whitespace (U+3000 …) and the zero-width
 /// space. Rust's White_Space set is Python's without U+001C–U+001F, which the library keeps (GS).
 fn is_space(c: char) -> bool {
@@ -251,7 +256,7 @@ fn is_space(c: char) -> bool {
 
 /// A cell holding any of these may hold several codes (the reference path's ``CELL_SEPARATORS``).
 fn is_separator(c: char) -> bool {
-    CODE_SEPARATORS.contains(c) || is_space(c)
+    is_code_separator(c) || is_space(c)
 }
 
 /// ``split_code_cell`` of the rules library for cells of ASCII codes: split at ``CODE_SEPARATORS``,
@@ -259,7 +264,7 @@ fn is_separator(c: char) -> bool {
 /// to 20 digits stay one code. None (the library splits it) for anything else, such as bracketed GS1
 /// elements or non-ASCII letters.
 pub fn split_plain(cell: &str) -> Option<Vec<String>> {
-    let breaks = |c: char| CODE_SEPARATORS.contains(c) || matches!(c, '\r' | '\n' | '\t');
+    let breaks = |c: char| is_code_separator(c) || matches!(c, '\r' | '\n' | '\t');
     let mut codes = Vec::new();
     for chunk in cell.split(breaks) {
         let (tokens, gaps) = tokens_and_gaps(chunk);
@@ -388,5 +393,6 @@ mod tests {
         assert_eq!(split_plain("(01)06901234567892 (21)A1"), None);
         assert_eq!(split_plain("a\u{3000}b｜c\u{A0}d"), Some(vec!["a".into(), "b".into(), "c".into(), "d".into()]));
         assert!(is_separator('\u{3000}') && is_separator('｜') && !is_separator('\x1d'));
+        assert!(CODE_SEPARATORS.chars().all(is_code_separator));
     }
 }
