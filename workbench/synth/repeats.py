@@ -106,16 +106,22 @@ def _route_en(stops: list[tuple[Institution, int]]) -> str:
 
 
 # ---- legitimate look-alikes ---------------------------------------------------------------------------
+def _sold_and_returned(ctx: Ctx, a: Institution, p: Product, c: list[int], d0: int) -> tuple[int, int]:
+    """One box sold at ``a`` on day ``d0`` and returned there (3506) hours to days later: the two times."""
+    t1 = ctx.t(d0)
+    sale = ctx.sale(a, t1, p, ctx.render(a, p, c, d0), 1)
+    t2 = t1 + int(ctx.rng.integers(2 * 60, 4 * 24 * 60)) * MINUTE
+    ctx.add(a, ctx.runners[a.code].desk.sale_return(t2, sale, ctx.render(a, p, c, d0)))
+    return t1, t2
+
+
 def return_transfer(ctx: Ctx, case_id: str, k: int) -> None:
     """Sold at store A, returned at A (3506), moved to sister store B (3502 102 at A, 101 at B), sold at B."""
     a, b = sister_stores(ctx, k)
     p = _common_product(ctx, [a, b])
     c = ctx.boxes(p, 1)
     d0 = ctx.day(a, 3, 40)
-    t1 = ctx.t(d0)
-    sale = ctx.sale(a, t1, p, ctx.render(a, p, c, d0), 1)
-    t2 = t1 + int(ctx.rng.integers(2 * 60, 4 * 24 * 60)) * MINUTE
-    ctx.add(a, ctx.runners[a.code].desk.sale_return(t2, sale, ctx.render(a, p, c, d0)))
+    t1, t2 = _sold_and_returned(ctx, a, p, c, d0)
     t3 = ctx.t(t2 // DAY + int(ctx.rng.integers(1, 8)), 14, 17)
     lot = ctx.lot(p, d0)
     out = ctx.add(a, ctx.runners[a.code].desk.stock_change(t3, p.idx, "102", 1, ctx.render(a, p, c, d0), lot))
@@ -137,10 +143,7 @@ def return_resale_elsewhere(ctx: Ctx, case_id: str, a: Institution, b: Instituti
     p = _common_product(ctx, [a, b])
     c = ctx.boxes(p, 1)
     d0 = ctx.day(a, 3, 25)
-    t1 = ctx.t(d0)
-    sale = ctx.sale(a, t1, p, ctx.render(a, p, c, d0), 1)
-    t2 = t1 + int(ctx.rng.integers(2 * 60, 4 * 24 * 60)) * MINUTE
-    ctx.add(a, ctx.runners[a.code].desk.sale_return(t2, sale, ctx.render(a, p, c, d0)))
+    t1, t2 = _sold_and_returned(ctx, a, p, c, d0)
     t3 = ctx.t(t2 // DAY + int(ctx.rng.integers(1, 16)))
     ctx.sale(b, t3, p, ctx.render(b, p, c, d0), 1)
     ctx.row(case_id, "return_resale_elsewhere", 0, trace_code=ctx.canon(p, c[0]), inst=b.code,
