@@ -72,6 +72,23 @@ def graph(workspace: str | None, uri: str | None, batch_size: int, import_files:
 
 
 @cli.command()
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+@click.option("--from", "source", type=click.Choice(["workspace", "neo4j"]), default="workspace", show_default=True,
+              help="flows from the workspace's events, or from the graph tcw graph wrote")
+@click.option("--neo4j", "uri", default=None, metavar="URI", help="Neo4j 地址 server for --from neo4j (default $NEO4J_URI)")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="override a parameter (repeatable)")
+@click.option("--out", "out", default=None, help="output folder (default WORKSPACE/analysis)")
+@click.option("--communities", default=None, help="communities file (.csv, .parquet, .json; default OUT/communities.csv)")
+@click.option("--brokers", default=None, help="brokers file (.csv, .parquet, .json; default OUT/brokers.csv)")
+def analyse(workspace: str | None, source: str, uri: str | None, params: tuple[str, ...], out: str | None,
+            communities: str | None, brokers: str | None) -> None:
+    """团伙分析 / graph analytics: reflux rings, brokers and counterfeit clusters."""
+    from workbench import commands
+
+    commands.analyse_command(workspace, source, uri, commands.parse_params(params), out, communities, brokers)
+
+
+@cli.command()
 @click.option("--out", "out", required=True, help="output folder")
 @click.option("--seed", type=click.IntRange(min=0), default=7, show_default=True,
               help="random seed (same seed, same files)")

@@ -66,6 +66,41 @@ def graph_command(workspace: str | None, uri: str | None, batch_size: int) -> No
     click.echo(f"图数据库 graph: {settings.uri}")
 
 
+def analyse_command(workspace: str | None, source: str, uri: str | None, params: dict[str, str],
+                    out: str | None, communities: str | None, brokers: str | None) -> None:
+    from workbench.analytics.declared import resolved
+    from workbench.analytics.output import ANALYSIS_SUFFIXES, analysis_summary, write_analysis
+
+    ws = Workspace(workspace_folder(workspace, writes=False))
+    resolved(params)  # bad parameters fail before any work
+    folder = output_folder(out or ws.root / "analysis", "--out")
+    files = [output_file(given or folder / default, option, ANALYSIS_SUFFIXES) for given, default, option in
+             ((communities, "communities.csv", "--communities"), (brokers, "brokers.csv", "--brokers"))]
+    analysis = _analysis(ws, source, uri, params)
+    write_analysis(analysis, *files)
+    for line in analysis_summary(analysis):
+        click.echo(line)
+    click.echo(f"社区 communities → {files[0]}\n中间人 brokers → {files[1]}")
+
+
+def _analysis(ws: Workspace, source: str, uri: str | None, params: dict[str, str]):
+    from workbench.analytics.run import analyse_store, analyse_workspace
+
+    if source == "workspace":
+        return analyse_workspace(ws, params)
+    from workbench.graph.writer import graph_settings, open_neo4j
+
+    settings = graph_settings(uri)
+    store = open_neo4j(settings)
+    try:
+        if not store.counts().get("Event"):
+            raise BadInput("图数据库中没有事件 / the graph holds no events", path=settings.uri,
+                           hint="run tcw graph first (it writes the workspace's events to Neo4j)")
+        return analyse_store(store, params)
+    finally:
+        store.close()
+
+
 def import_files_command(workspace: str | None, folder: str | Path) -> None:
     import shlex
 

@@ -36,6 +36,8 @@ import pandas as pd
 
 #: The methods ``partition`` accepts; the first is the default.
 METHODS = ("leiden", "louvain-networkx")
+#: The objectives ``partition`` optimises; the first is the default.
+OBJECTIVES = ("modularity", "cpm")
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,12 @@ class UndirectedGraph:
 
 
 def partition(sources, targets, weights=None, *, resolution: float = 1.0, seed: int = 7,
-              method: str = "leiden") -> dict[Hashable, int]:
+              method: str = "leiden", objective: str = "modularity") -> dict[Hashable, int]:
     """Community number of every node of the weighted edge list ``sources[i] – targets[i]`` (weight
     ``weights[i]``, 1 when ``weights`` is None). A higher ``resolution`` gives more, smaller communities.
+    ``objective``: ``modularity`` (γ = ``resolution``; what a community is depends on the whole graph)
+    or ``cpm`` (the constant Potts model, Leiden only: a community is a group whose internal weight
+    exceeds ``resolution`` per pair of members, whatever else the graph holds).
 
     >>> partition([1, 2, 3, 4], [2, 3, 1, 5], seed=7)
     {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}
@@ -76,6 +81,8 @@ def partition(sources, targets, weights=None, *, resolution: float = 1.0, seed: 
     """
     if method not in _RUNNERS:
         raise ValueError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
+    if objective not in OBJECTIVES or (objective == "cpm" and method != "leiden"):
+        raise ValueError(f"objective {objective!r} needs one of {OBJECTIVES} (cpm with leiden only)")
     if not resolution > 0:
         raise ValueError(f"resolution must be > 0, got {resolution!r}")
     if int(seed) != seed or seed < 0:
@@ -83,7 +90,7 @@ def partition(sources, targets, weights=None, *, resolution: float = 1.0, seed: 
     graph = undirected_view(sources, targets, weights)
     if graph.node_count == 0:
         return {}
-    labels = _RUNNERS[method](graph, float(resolution), int(seed))
+    labels = _RUNNERS[method](graph, float(resolution), int(seed), objective == "modularity")
     return dict(zip(graph.nodes.tolist(), stable_numbers(labels).tolist(), strict=True))
 
 
@@ -172,21 +179,21 @@ def _sorted_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct[order], rank[codes]
 
 
-def _leiden(graph: UndirectedGraph, resolution: float, seed: int) -> np.ndarray:
-    """Leiden (modularity) from graspologic-native on the CSR adjacency; single-threaded, seeded."""
+def _leiden(graph: UndirectedGraph, resolution: float, seed: int, use_modularity: bool) -> np.ndarray:
+    """Leiden (modularity or CPM) from graspologic-native on the CSR adjacency; single-threaded, seeded."""
     import graspologic_native
 
     if len(graph.weight) == 0:
         return np.arange(graph.node_count)
     indptr, indices, data = graph.csr()
     _, found = graspologic_native.leiden_csr(indptr, indices, data, graph.node_count, resolution=resolution,
-                                             seed=seed, use_modularity=True, iterations=LEIDEN_ITERATIONS)
+                                             seed=seed, use_modularity=use_modularity, iterations=LEIDEN_ITERATIONS)
     labels = np.empty(graph.node_count, dtype=np.int64)
     labels[np.fromiter(found.keys(), np.int64, len(found))] = np.fromiter(found.values(), np.int64, len(found))
     return labels
 
 
-def _louvain_networkx(graph: UndirectedGraph, resolution: float, seed: int) -> np.ndarray:
+def _louvain_networkx(graph: UndirectedGraph, resolution: float, seed: int, _modularity: bool = True) -> np.ndarray:
     """networkx's Louvain on the same view (nodes added in sorted order, so seeded runs repeat)."""
     import networkx as nx
 
@@ -204,7 +211,7 @@ def _louvain_networkx(graph: UndirectedGraph, resolution: float, seed: int) -> n
 #: modularity for twice the time (docs/analytics.md); one pass already leaves no community disconnected.
 LEIDEN_ITERATIONS = 1
 
-_RUNNERS: dict[str, Callable[[UndirectedGraph, float, int], np.ndarray]] = {
+_RUNNERS: dict[str, Callable[[UndirectedGraph, float, int, bool], np.ndarray]] = {
     "leiden": _leiden,
     "louvain-networkx": _louvain_networkx,
 }

@@ -119,3 +119,36 @@ RETURN count(*) AS removed
 
 #: Whether any node is still to be swept.
 UNSWEPT_LEFT = "MATCH (n:Unswept) RETURN count(n) > 0 AS left"
+#: ``flow_events``: the flow events of every valid code sold two or more times.
+FLOW_EVENTS = """
+MATCH (s:Event {event_type: 'sale'})-[:OF_CODE]->(c)
+WHERE c.scheme IN $schemes
+WITH c, count(s) AS sales
+WHERE sales >= 2
+MATCH (c)<-[:OF_CODE]-(e:Event)
+WHERE e.event_type IN $types AND e.event_time IS NOT NULL
+WITH c, e, head(COLLECT { MATCH (e)-[:AT]->(i) RETURN i ORDER BY i.code LIMIT 1 }) AS at
+WHERE at IS NOT NULL
+RETURN c.code AS trace_code, e.event_id AS event_id, e.event_type AS event_type, e.event_time AS event_time,
+       at.code AS institution_code, at.type AS institution_type, at.region AS region_code,
+       head(COLLECT { MATCH (e)-[:TO_PATIENT]->(p) RETURN p.pseudonym ORDER BY p.pseudonym LIMIT 1 }) AS person,
+       head(COLLECT { MATCH (e)-[:OF_PRODUCT]->(p) RETURN p.med_list_codg ORDER BY p.med_list_codg LIMIT 1 })
+         AS med_list_codg,
+       e.amount AS amount
+"""
+
+#: ``dispensed_codes``: distinct valid codes sold at dispensers, per patient or per institution.
+DISPENSED_TO_PERSONS = """
+UNWIND $keys AS key
+MATCH (p:Patient {pseudonym: key})<-[:TO_PATIENT]-(e:Event {event_type: 'sale'})-[:AT]->(i:Institution)
+WHERE i.type IN $dispensers
+MATCH (e)-[:OF_CODE]->(c) WHERE c.scheme IN $schemes
+RETURN key, count(DISTINCT c.code) AS codes
+"""
+DISPENSED_BY_INSTITUTIONS = """
+UNWIND $keys AS key
+MATCH (i:Institution {code: key})<-[:AT]-(e:Event {event_type: 'sale'})
+WHERE i.type IN $dispensers
+MATCH (e)-[:OF_CODE]->(c) WHERE c.scheme IN $schemes
+RETURN key, count(DISTINCT c.code) AS codes
+"""

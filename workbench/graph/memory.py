@@ -23,7 +23,9 @@ from workbench.graph import walks
 from workbench.graph.elements import Elements
 from workbench.graph.schema import SchemaError, schema
 from workbench.graph.store import (
+    CODED_SCHEMES,
     DISPENSERS,
+    FLOW_EVENT_TYPES,
     STANDALONE,
     Entity,
     GraphStore,
@@ -33,6 +35,8 @@ from workbench.graph.store import (
     chain_row,
     check_projection,
     count_table,
+    flow_order,
+    flow_row,
     history_row,
     lead_order,
     lead_row,
@@ -236,6 +240,41 @@ class MemoryStore(GraphStore):
         rows = [lead_row(self._props(lead), data.get("role"))
                 for lead, _, type_, data in self.graph.in_edges(node, keys=True, data=True) if type_ == "FLAGS"]
         return sorted(rows, key=lead_order)
+
+    def flow_events(self) -> list[dict]:
+        rows = []
+        for node in self._code_nodes(None):
+            if self._props(node).get("scheme") not in CODED_SCHEMES:
+                continue
+            events = [self._event(event) for event in self._in(node, "OF_CODE")]
+            if sum(event.get("event_type") == "sale" for event in events) < 2:
+                continue
+            code = self.graph.nodes[node]["key"]
+            rows += [flow_row(self._flow_values(code, event)) for event in events
+                     if event.get("event_type") in FLOW_EVENT_TYPES and event["institution"] and event.get("event_time")]
+        return sorted(rows, key=flow_order)
+
+    def _flow_values(self, code: str, event: dict) -> dict:
+        institution = self._out(event["node"], "AT")[0]
+        return {**event, "trace_code": code, "institution_code": event["institution"], "person": event["patient"],
+                "region_code": self._props(institution).get("region"), "med_list_codg": event["product"]}
+
+    def dispensed_codes(self, kind: str, keys: Iterable[str]) -> dict[str, int]:
+        label, type_ = {"person": ("Patient", "TO_PATIENT"), "institution": ("Institution", "AT")}[kind]
+        counts = {}
+        for key in sorted(set(keys)):
+            node = node_id(label, key)
+            if node not in self.graph:
+                continue
+            codes = {self.graph.nodes[code]["key"] for event in self._in(node, type_) if self._is_dispensing(event)
+                     for code in self._out(event, "OF_CODE") if self._props(code).get("scheme") in CODED_SCHEMES}
+            if codes:
+                counts[key] = len(codes)
+        return counts
+
+    def _is_dispensing(self, event: str) -> bool:
+        return self._props(event).get("event_type") == "sale" and any(
+            self._props(place).get("type") in DISPENSERS for place in self._out(event, "AT"))
 
     def projection(self, kind: str) -> nx.Graph:
         if check_projection(kind) == "reflux_flows":

@@ -28,7 +28,9 @@ from workbench.graph.elements import Elements
 from workbench.graph.neo4j_write import check_elements, identifier, write_batch
 from workbench.graph.schema import neo4j_constraints, schema
 from workbench.graph.store import (
+    CODED_SCHEMES,
     DISPENSERS,
+    FLOW_EVENT_TYPES,
     STANDALONE,
     Entity,
     GraphStore,
@@ -38,6 +40,8 @@ from workbench.graph.store import (
     chain_row,
     check_projection,
     count_table,
+    flow_order,
+    flow_row,
     history_row,
     lead_order,
     lead_row,
@@ -182,6 +186,15 @@ class Neo4jStore(GraphStore):
         rows = self._run(f"MATCH (n:{identifier(declared.name)} {{{identifier(declared.key)}: $key}})"
                          "<-[f:FLAGS]-(lead) RETURN properties(lead) AS lead, f.role AS role", key=key)
         return sorted((lead_row(native(row["lead"]), row["role"]) for row in rows), key=lead_order)
+
+    def flow_events(self) -> list[dict]:
+        rows = self._run(q.FLOW_EVENTS, schemes=list(CODED_SCHEMES), types=list(FLOW_EVENT_TYPES))
+        return sorted((flow_row(native(row)) for row in rows), key=flow_order)
+
+    def dispensed_codes(self, kind: str, keys: Iterable[str]) -> dict[str, int]:
+        query = {"person": q.DISPENSED_TO_PERSONS, "institution": q.DISPENSED_BY_INSTITUTIONS}[kind]
+        rows = self._run(query, keys=sorted(set(keys)), dispensers=list(DISPENSERS), schemes=list(CODED_SCHEMES))
+        return {row["key"]: row["codes"] for row in rows if row["codes"]}
 
     def projection(self, kind: str) -> nx.Graph:
         if check_projection(kind) == "reflux_flows":

@@ -33,6 +33,12 @@ HISTORY_FIELDS = ("event_id", "event_type", "event_time", "institution", "instit
 #: ``reflux_chains`` rows, in this order.
 CHAIN_FIELDS = ("code", "first_seller", "first_seller_type", "patient", "first_event", "first_time", "reseller",
                 "reseller_type", "resale_event", "resale_time", "span_days")
+#: ``flow_events`` rows, in this order: what graph analytics reduce (``workbench.analytics``).
+FLOW_EVENT_FIELDS = ("trace_code", "event_id", "event_type", "event_time", "institution_code", "institution_type",
+                     "region_code", "person", "med_list_codg", "amount")
+#: The event types ``flow_events`` returns, and the code schemes it looks at (valid codes only).
+FLOW_EVENT_TYPES = ("sale", "sale_return", "transfer_in", "transfer_out")
+CODED_SCHEMES = ("nmpa20", "gs1")
 #: What ``projection`` builds.
 PROJECTIONS = ("reflux_flows", "multi_region_codes")
 #: Institution types that dispense to patients (the start of a reflux chain).
@@ -103,6 +109,17 @@ class GraphStore(Protocol):
         """Leads that flag the entity (``lead_row``: every Lead property and the ``role``), by score
         (highest first) then lead id."""
 
+    def flow_events(self) -> list[dict]:
+        """The flows graph analytics start from: every ``FLOW_EVENT_TYPES`` event at an institution, with a
+        time, of every valid code (``CODED_SCHEMES``) sold two or more times, as ``FLOW_EVENT_FIELDS`` rows
+        (institution code, type and region; the patient's pseudonym as ``person``; the settled product),
+        ordered by ``flow_order``."""
+
+    def dispensed_codes(self, kind: str, keys: Iterable[str]) -> dict[str, int]:
+        """How many distinct valid codes were sold at hospitals and clinics (``DISPENSERS``) to each of these
+        patients (``kind`` ``person``: pseudonyms) or by each of these institutions (``institution``);
+        keys with none are left out."""
+
     def projection(self, kind: str) -> nx.Graph:
         """A graph for community analysis (``PROJECTIONS``): ``reflux_flows`` (``reflux_flow_graph`` of
         ``reflux_chains()``) or ``multi_region_codes`` (``multi_region_graph``)."""
@@ -162,6 +179,15 @@ def chain_row(values: Mapping) -> dict:
 
 def chain_order(row: Mapping) -> tuple:
     return row["code"], row["first_time"] or "", row["resale_time"] or "", row["first_event"], row["resale_event"]
+
+
+def flow_row(values: Mapping) -> dict:
+    """A ``flow_events`` row: times stay datetimes (the analytics reduce them in columns)."""
+    return {name: values.get(name) for name in FLOW_EVENT_FIELDS}
+
+
+def flow_order(row: Mapping) -> tuple:
+    return row["trace_code"], row["event_time"], row["event_id"]
 
 
 def span_days(first: datetime, second: datetime) -> int:
