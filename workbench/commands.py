@@ -77,6 +77,10 @@ def analyse_command(workspace: str | None, source: str, uri: str | None, params:
     files = [output_file(given or folder / default, option, ANALYSIS_SUFFIXES) for given, default, option in
              ((communities, "communities.csv", "--communities"), (brokers, "brokers.csv", "--brokers"))]
     analysis = _analysis(ws, source, uri, params)
+    if analysis.flows.empty:
+        raise BadInput("没有回流（医院售出后在别处再次出现的码），也没有在多地销售的复制码 / no reflux (no code dispensed "
+                       "at a hospital reappears elsewhere) and no copies sold in several regions: nothing to analyse",
+                       path=str(ws.root), hint="check the parameters (tcw analyse --param …) or ingest more uploads")
     write_analysis(analysis, *files)
     for line in analysis_summary(analysis):
         click.echo(line)

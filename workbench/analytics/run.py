@@ -55,9 +55,32 @@ class Analysis:
 
     def ring_flow(self, community_id: str) -> nx.DiGraph:
         """A ring's boxes' routes, aggregated (hospitals → persons → resellers → onward)."""
-        found = next(c for c in self.communities if c.community_id == community_id)
-        codes = set(found.trace_codes)
+        codes = set(self.community(community_id).trace_codes)
         return flow_graph(route for route in self.routes if route.code in codes)
+
+    def cluster_graph(self, community_id: str) -> nx.Graph:
+        """A cluster's copy sales: outlets (``region`` attribute) joined to the codes they sold copies of
+        (``sales``, ``first_time``, ``last_time`` on each edge)."""
+        found = self.community(community_id)
+        codes, outlets = set(found.trace_codes), set(found.institutions)
+        graph = nx.Graph()
+        for row in self.flows.copies.to_pylist():
+            if row["trace_code"] not in codes or row["institution_code"] not in outlets:
+                continue
+            outlet, code = node_id("Institution", row["institution_code"]), node_id("Code", row["trace_code"])
+            graph.add_node(outlet, label="Institution", key=row["institution_code"], region=row["region_code"])
+            graph.add_node(code, label="Code", key=row["trace_code"], product=row["med_list_codg"])
+            edge = graph.get_edge_data(outlet, code) or {"sales": 0, "first_time": row["event_time"]}
+            graph.add_edge(outlet, code, sales=edge["sales"] + 1, first_time=edge["first_time"],
+                           last_time=row["event_time"])
+        return graph
+
+    def community(self, community_id: str) -> Community:
+        """The community of that id; ``KeyError`` when there is none."""
+        for found in self.communities:
+            if found.community_id == community_id:
+                return found
+        raise KeyError(community_id)
 
 
 def analyse(source: WorkspaceFlows | StoreFlows, overrides: Mapping[str, object] | None = None) -> Analysis:
