@@ -87,6 +87,23 @@ def run_tcw_text(graph: UndirectedGraph, seed: int) -> np.ndarray:
     return np.array([found[name] for name in TEXT_IDS["names"].tolist()])
 
 
+def run_tcw_cpm(graph: UndirectedGraph, seed: int) -> np.ndarray:
+    """The constant Potts model (``--param objective=cpm --param resolution=0.02``), text ids."""
+    found = partition(TEXT_IDS["sources"], TEXT_IDS["targets"], graph.weight, seed=seed, objective="cpm",
+                      resolution=0.02)
+    return np.array([found[name] for name in TEXT_IDS["names"].tolist()])
+
+
+def run_tcw_analyse(graph: UndirectedGraph, seed: int) -> np.ndarray:
+    """As ``tcw analyse`` groups edges with its default parameters (networks, then Leiden inside the big
+    ones), text ids."""
+    from workbench.analytics.declared import resolved
+    from workbench.analytics.grouping import grouped
+
+    found = grouped(TEXT_IDS["sources"], TEXT_IDS["targets"], graph.weight, {**resolved({}), "seed": seed})
+    return np.array([found[name] for name in TEXT_IDS["names"].tolist()])
+
+
 def run_igraph_leiden(graph: UndirectedGraph, seed: int) -> np.ndarray:
     import random
 
@@ -178,6 +195,8 @@ CANDIDATES = {
                                                              "MIT", ()),
     "tcw partition (as shipped), int ids": Candidate(run_tcw, "graspologic_native", "MIT", ()),
     "tcw partition (as shipped), text ids": Candidate(run_tcw_text, "graspologic_native", "MIT", ()),
+    "tcw analyse grouping (defaults), text ids": Candidate(run_tcw_analyse, "graspologic_native", "MIT", ()),
+    "tcw partition, CPM γ=0.02, text ids": Candidate(run_tcw_cpm, "graspologic_native", "MIT", ()),
     "igraph community_leiden": Candidate(run_igraph_leiden, "igraph", "GPL-2.0-or-later", ("igraph",)),
     "igraph community_multilevel": Candidate(run_igraph_multilevel, "igraph", "GPL-2.0-or-later", ()),
     "leidenalg (RBConfiguration, γ=1)": Candidate(run_leidenalg, "leidenalg", "GPL-3.0-or-later",
@@ -258,7 +277,7 @@ def worker(name: str, graph_file: Path, repeats: int) -> dict:
     with np.load(graph_file) as saved:
         graph = UndirectedGraph(np.arange(int(saved["nodes"])), saved["first"], saved["second"], saved["weight"])
         planted = saved["planted"]
-    if candidate.runner is run_tcw_text:
+    if candidate.runner in (run_tcw_text, run_tcw_cpm, run_tcw_analyse):
         names = np.array([f"P{i:07d}" for i in range(graph.node_count)], dtype=object)
         TEXT_IDS.update(names=names, sources=names[graph.first], targets=names[graph.second])
     importlib.import_module(candidate.module)

@@ -2,7 +2,9 @@
 
 The copy sales (``copy_sales``: a code sold at several institutions in several regions within the
 counterfeit window; 3502 transfers and returns are not copies) are projected onto the outlets: two
-outlets are joined by the number of copied codes both sold. The projection is partitioned; each copied
+outlets are joined by the number of copied codes both sold, when that is ``min_shared_codes`` or more
+(outlets that met over one cloned code only are not tied: each of several unrelated cloned codes would
+otherwise chain its sellers together). The projection is grouped (``grouping``); each copied
 code belongs to the community holding most of its outlets (ties: the lower community), and counts there
 only when two or more of its outlets are inside. A community is a cluster with ``min_codes`` codes or
 more, ``min_institutions`` outlets and ``min_regions`` regions; a lone copied code stays a lead.
@@ -17,7 +19,7 @@ from itertools import combinations
 import pyarrow as pa
 
 from workbench.analytics.community import Community, listed, saturating
-from workbench.analytics.partition import partition
+from workbench.analytics.grouping import grouped
 from workbench.params import Value
 
 
@@ -27,18 +29,17 @@ def find_clusters(copies: pa.Table, params: Mapping[str, Value]) -> list[Communi
     for row in copies.to_pylist():
         sales[row["trace_code"]].append(row)
     outlets = {code: sorted({row["institution_code"] for row in rows}) for code, rows in sales.items()}
-    pairs = [pair for code in sorted(outlets) for pair in combinations(outlets[code], 2)]
+    shared = Counter(pair for code in sorted(outlets) for pair in combinations(outlets[code], 2))
+    pairs = sorted(pair for pair, codes in shared.items() if codes >= params["min_shared_codes"])
     if not pairs:
         return []
-    communities = partition([a for a, _ in pairs], [b for _, b in pairs], [1.0] * len(pairs),
-                            resolution=float(params["resolution"]), seed=int(params["seed"]),
-                            method=str(params["method"]), objective=str(params["objective"]))
+    communities = grouped([a for a, _ in pairs], [b for _, b in pairs], [float(shared[p]) for p in pairs], params)
     evidence: dict[int, list[dict]] = defaultdict(list)
     for code, places in sorted(outlets.items()):
-        held = Counter(communities[place] for place in places)
-        chosen = min(held, key=lambda c: (-held[c], c))
-        if held[chosen] >= 2:
-            evidence[chosen] += [row for row in sales[code] if communities[row["institution_code"]] == chosen]
+        held = Counter(communities[place] for place in places if place in communities)
+        chosen = min(held, key=lambda c: (-held[c], c)) if held else None
+        if chosen is not None and held[chosen] >= 2:
+            evidence[chosen] += [row for row in sales[code] if communities.get(row["institution_code"]) == chosen]
     found = [cluster(rows) for _, rows in sorted(evidence.items())]
     return [c for c in found if len(c.trace_codes) >= params["min_codes"]
             and len(c.institutions) >= params["min_institutions"] and c.facts["regions_n"] >= params["min_regions"]]

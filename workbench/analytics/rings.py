@@ -1,8 +1,8 @@
 """Reflux rings: communities of the flow graph's outflow.
 
-The boxes' routes are partitioned on their outflow edges (person → first reseller, and each onward hop:
-3502 transfers, second resales), weighted by the number of codes that took them. The dispensing edges
-(hospital → person) are left out of the partition: a hospital dispenses to thousands of people, so it
+The boxes' routes are grouped (``grouping``: whole networks, communities inside the big ones) on their
+outflow edges (person → first reseller, and each onward hop: 3502 transfers, second resales), weighted by
+the number of codes that took them. The dispensing edges (hospital → person) are left out: a hospital dispenses to thousands of people, so it
 would glue unrelated rings together; a ring's hospitals are the ones its boxes came from, and how much
 of a hospital's dispensing reappears is ranked separately (broker role ``source_institution``). Each box
 belongs to the community that holds most of its route (ties: its first reseller's). A community is a
@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 from workbench.analytics.community import Community, listed, saturating
-from workbench.analytics.partition import partition
+from workbench.analytics.grouping import grouped
 from workbench.analytics.routes import Route, route_edges, route_nodes
 from workbench.graph.store import node_id
 from workbench.params import Value
@@ -35,9 +35,7 @@ def find_rings(routes: list[Route], params: Mapping[str, Value]) -> list[Communi
 def ring_of_each(routes: list[Route], params: Mapping[str, Value]) -> list[int]:
     """The community of each route: the one holding most of its nodes, ties to its first reseller's."""
     outflow = [(start, end) for route in routes for start, end, via in route_edges(route) if via != "dispensed"]
-    communities = partition([s for s, _ in outflow], [e for _, e in outflow], [1.0] * len(outflow),
-                            resolution=float(params["resolution"]), seed=int(params["seed"]),
-                            method=str(params["method"]), objective=str(params["objective"]))
+    communities = grouped([s for s, _ in outflow], [e for _, e in outflow], [1.0] * len(outflow), params)
     chosen = []
     for route in routes:
         held = Counter(communities[node] for node in route_nodes(route) if node in communities)

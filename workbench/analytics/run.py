@@ -34,7 +34,7 @@ COMMUNITY_COLUMNS = ("community_id", "kind", "rank", "score", "institutions", "p
 BROKER_COLUMNS = ("rank", "score", "entity_kind", "entity", "role", "trace_codes", "code_count",
                   "source_institutions", "resale_institutions", "community_id", "explanation_zh", "explanation_en")
 #: The parameters that shape the communities, written in each row's ``params``.
-PARTITION_PARAMS = ("resolution", "seed", "min_codes", "min_institutions")
+PARTITION_PARAMS = ("split_above", "objective", "resolution", "seed", "min_codes", "min_institutions")
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def community_row(community: Community, rank: int, params: Mapping) -> dict:
     zh, en = community.explanation()
     used = {name: params[name] for name in PARTITION_PARAMS}
     if community.kind == "counterfeit_cluster":
-        used |= {"window_days": params["window_days"], "min_regions": params["min_regions"]}
+        used |= {name: params[name] for name in ("window_days", "min_regions", "min_shared_codes")}
     else:
         used |= {"min_span_days": params["min_span_days"], "max_span_days": params["max_span_days"]}
     return {"community_id": community.community_id, "kind": community.kind, "rank": rank, "score": community.score,
