@@ -61,3 +61,9 @@ def leads_summary(leads, top: int = 3) -> str:
 
 SCENARIO_NAMES = {"substitution": "串换", "reflux": "回流", "phantom_sale": "空刷", "counterfeit": "假药",
                   "collection_gap": "采集不规范", "repeat": "跨机构重复"}
+#: A ring's or cluster's kind, in Chinese and English.
+COMMUNITY_KINDS = {"reflux_ring": ("回流团伙", "reflux ring"), "counterfeit_cluster": ("假药网络", "counterfeit cluster")}
+#: A broker's role (``brokers.csv``), in Chinese.
+BROKER_ROLES = {"source_patient": "来源参保人", "reseller": "转售机构", "source_institution": "来源医疗机构"}
+#: How a refluxed box went from one holder to the next (``Analysis.ring_flow`` edges' ``via``).
+FLOW_VIAS = {"dispensed": "医疗机构售出", "reflux": "回流再售", "transfer": "3502 调拨", "resale": "再次转售"}

@@ -1,7 +1,8 @@
 """One self-contained HTML page: a header with the lead counts, the legend, then per scenario the top
-leads, each with a short Chinese-first header and its subgraph. Every script and style is inline, all
-text is escaped, the graphs' data sits in one JSON element, and a Content-Security-Policy forbids the
-page to load anything (a browser blocks it even if something slipped in).
+leads, each with a short Chinese-first header and its subgraph, then (given an analysis) the rings and
+networks (``networks_html``). Every script and style is inline, all text is escaped, the graphs' data
+sits in one JSON element, and a Content-Security-Policy forbids the page to load anything (a browser
+blocks it even if something slipped in).
 
 >>> page = render_page([], {"reflux": 2})
 >>> "回流 reflux" in page and "<link" not in page
@@ -14,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from workbench.report.legend import label_legend, relationship_legend
+from workbench.report.networks import NetworkPart
+from workbench.report.networks_html import PART_STYLE, kind_counts, networks_section
 from workbench.report.offline import ensure_offline, script_json, vis_assets
 from workbench.report.pyvis_render import FONT_FAMILY, GRAPH_HEIGHT, network_data
 from workbench.report.subgraph import MAX_NODES, LeadGraph
@@ -42,23 +45,33 @@ DRAW_SCRIPT = """
     var network = new vis.Network(box, {nodes: new vis.DataSet(graph.nodes), edges: new vis.DataSet(graph.edges)},
                                   graph.options);
     network.once("stabilizationIterationsDone", function () { network.setOptions({physics: false}); });
-    network.on("afterDrawing", function () { box.setAttribute("data-drawn", "1"); });
+    if (graph.options.physics && graph.options.physics.enabled === false) { network.fit(); }
+    network.on("afterDrawing", function () {
+      box.setAttribute("data-nodes", String(Object.keys(network.getPositions()).length));
+      box.setAttribute("data-drawn", "1");
+    });
   });
 })();
 """
 
 
-def render_page(graphs: Sequence[LeadGraph], lead_counts: Mapping[str, int], max_nodes: int = MAX_NODES) -> str:
-    """The report page for the leads' subgraphs; ``lead_counts``: all leads per scenario."""
+def render_page(graphs: Sequence[LeadGraph], lead_counts: Mapping[str, int], max_nodes: int = MAX_NODES,
+                networks: NetworkPart | None = None) -> str:
+    """The report page for the leads' subgraphs (``lead_counts``: all leads per scenario) and, when given,
+    the rings and networks."""
     script, style = vis_assets()
-    body = [_header(graphs, lead_counts, max_nodes), _legend(), *_sections(graphs, lead_counts, max_nodes)]
+    body = [_header(graphs, lead_counts, max_nodes, networks), _legend(), *_sections(graphs, lead_counts, max_nodes)]
+    data = [network_data(g.graph) for g in graphs]
+    if networks is not None:
+        body.append(networks_section(networks, len(data)))
+        data += [drawn.data for drawn in networks.graphs]
     page = (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(TITLE)}</title>\n<style>{style}</style>\n<style>{PAGE_STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{escape(TITLE)}</title>\n<style>{style}</style>\n<style>{PAGE_STYLE}{PART_STYLE}</style>\n</head>\n<body>\n"
         + "\n".join(body)
-        + f'\n<script type="application/json" id="tcw-graphs">{script_json([network_data(g.graph) for g in graphs])}'
+        + f'\n<script type="application/json" id="tcw-graphs">{script_json(data)}'
         f"</script>\n<script>{script}</script>\n<script>{DRAW_SCRIPT}</script>\n</body>\n</html>\n"
     )
     return ensure_offline(page)
@@ -78,12 +91,15 @@ def scenario_name(scenario: str) -> str:
     return f"{SCENARIO_NAMES.get(scenario, scenario)} {scenario}"
 
 
-def _header(graphs: Sequence[LeadGraph], lead_counts: Mapping[str, int], max_nodes: int) -> str:
+def _header(graphs: Sequence[LeadGraph], lead_counts: Mapping[str, int], max_nodes: int,
+            networks: NetworkPart | None) -> str:
     counts = "；".join(f"{escape(scenario_name(s))} {lead_counts[s]}" for s in scenario_order(list(lead_counts)))
+    found = (f'<p>团伙与网络 <a href="#networks">rings and networks</a>: {networks.total}（'
+             f"{escape(kind_counts(networks))}）</p>") if networks is not None else ""
     return (f"<header><h1>{escape(TITLE)}</h1>"
             f"<p>线索 leads: {sum(lead_counts.values())}（{counts or '无 none'}）。"
             f"下列为各场景可疑度最高的 {len(graphs)} 条线索及其子图 / the strongest leads of each scenario "
-            f"and their subgraphs below.</p>"
+            f"and their subgraphs below.</p>{found}"
             f"<p class=\"meta\">每个子图最多 {max_nodes} 个节点（线索及其指向的实体总会显示）；参保人仅以化名出现 / "
             f"at most {max_nodes} nodes per subgraph (the lead and what it flags always shown); insured "
             f"persons appear only under pseudonyms.</p></header>")
