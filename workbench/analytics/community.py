@@ -4,7 +4,7 @@ explanation, and the small helpers that turn numbers and lists into the sentence
 >>> ring = Community("reflux_ring", ("H1", "P1"), ("PSN-a",), ("C1", "C2", "C3"), 6, 90.0,
 ...                  datetime(2025, 6, 1), datetime(2025, 7, 1), 0.7, {})
 >>> ring.community_id
-'RING-b7454b0f2a30'
+'RING-bab5e3b390d7'
 >>> listed(["A", "B", "C", "D", "E", "F", "G"])
 'A, B, C, D, E +2'
 >>> saturating(3, 6)
@@ -43,8 +43,10 @@ class Community:
 
     @property
     def community_id(self) -> str:
-        """Stable: a hash of the kind, the members and the codes (same data and parameters, same id)."""
-        text = "\n".join([self.kind, "|".join(self.institutions), "|".join(self.persons), "|".join(self.trace_codes)])
+        """Stable: a hash of the kind, the member institutions and the codes (same data and parameters, same
+        id, in any workspace: the persons follow from the codes, and their pseudonyms from each workspace's
+        key, so they are left out)."""
+        text = "\n".join([self.kind, "|".join(self.institutions), "|".join(self.trace_codes)])
         return f"{PREFIXES[self.kind]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
     @property
