@@ -22,7 +22,8 @@ from workbench.synth.truth import COLUMNS, read
 
 KINDS = {"substitution", "reflux", "phantom_sale", "counterfeit", "collection_gap", "repeat", "split_sale",
          "return_resale", "chain_transfer", "double_upload", "settlement_reversal", "case_unit", "delete_3507",
-         "exempt_item", "return_transfer", "return_resale_elsewhere"}
+         "exempt_item", "return_transfer", "return_resale_elsewhere", "reflux_resold", "reflux_transfer"}
+NETWORKS = ("RING-", "CLU-", "CHAINNET-")  # planted networks (tests/workbench/test_synth_networks.py)
 TS = "%Y-%m-%d %H:%M:%S"
 SEED = int(os.environ.get("TCW_SYNTH_TEST_SEED", "7"))  # sweep other seeds by hand with this variable
 
@@ -80,7 +81,7 @@ def sales(rows) -> dict[str, list[Row]]:
 # ---- layout, determinism, formats ----------------------------------------------------------------
 def test_layout_and_summary(tiny):
     out, summary = tiny
-    for f in ("truth.csv", "summary.json", "reference/institutions.csv", "reference/products.csv",
+    for f in ("truth.csv", "networks.csv", "summary.json", "reference/institutions.csv", "reference/products.csv",
               "reference/pack_relations.csv"):
         assert (out / f).is_file(), f
     assert list((out / "uploads" / "json").glob("P500116?????/2025??.ndjson"))
@@ -90,7 +91,7 @@ def test_layout_and_summary(tiny):
     assert on_disk == {k: v for k, v in summary.items() if not k.startswith("_")}
     assert 3_000 <= summary["records_total"] <= 5_500
     assert summary["_ticks"] == summary["records_total"]
-    assert set(summary["cases"]) | set(summary["traps"]) == KINDS
+    assert set(summary["cases"]) | set(summary["traps"]) | set(summary["network_only"]) == KINDS
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path, tiny):
@@ -108,7 +109,8 @@ def test_every_kind_planted_at_several_seeds(tmp_path, seed):
     t = read(tmp_path / "truth.csv")
     assert {r["kind"] for r in t} == KINDS
     assert list(t[0]) == COLUMNS
-    per_kind = Counter(r["kind"] for r in {r["case_id"]: r for r in t}.values())
+    single = [r for r in t if not r["case_id"].startswith(NETWORKS)]
+    per_kind = Counter(r["kind"] for r in {r["case_id"]: r for r in single}.values())
     for k in ("substitution", "reflux", "phantom_sale", "counterfeit"):
         assert 3 <= per_kind[k] <= 6, (k, per_kind[k])
     assert not list((tmp_path / "uploads" / "table").iterdir())

@@ -4,6 +4,7 @@
 (region 500116, 2025-04-01 … 2025-09-30, longer at large scales)::
 
     out_dir/truth.csv                               planted cases (expect_lead=1) and traps (expect_lead=0)
+    out_dir/networks.csv                            planted rings, clusters, brokers (expect=1), look-alikes (0)
     out_dir/summary.json                            the returned summary
     out_dir/reference/institutions.csv              code,name,type,level,region,chain
     out_dir/reference/products.csv                  med_list_codg,…,trace_prefixes,exempt
@@ -22,9 +23,16 @@ return_resale_elsewhere (sold, returned, sold at another pharmacy). Background b
 code sold at two institutions is a planted case or trap. The same seed plants the same cases at every scale
 and in every format.
 
+Networks (planted last; docs/synthetic.md): reflux rings RING-01…03 (small, medium, large: a collector, its
+hospitals and reselling pharmacies; in the large ring a dominant hospital, boxes moved on by 3502 transfers
+and boxes sold at a second pharmacy), counterfeit clusters CLU-01/02 (copied codes sold in several regions
+within a week), and look-alikes that are no network (HEAVY-01/02 honest heavy buyers, CHAINNET-01 a chain's
+transfer network, the single cases REF-02…04 and CFT-01…04); REF-01 is listed as a ring too.
+
 Modules: world (institutions, products, lots), people, codes, records (interface fields), background and
-sales (normal flow), transfers, plan, cases, traps, repeats, writer_json, writer_table, engine (month loop,
-workers), truth, reference, run (``generate``).
+sales (normal flow), transfers, plan, cases, traps, repeats, networks (with networks_rings,
+networks_lookalike), writer_json, writer_table, engine (month loop, workers), truth, networks_truth,
+reference, run (``generate``).
 """
 from .run import generate
 

@@ -44,6 +44,7 @@ class Planted:
     rows: list[dict] = field(default_factory=list)
     gaps: list[tuple[str, str, Institution, int]] = field(default_factory=list)  # case_id, mode, inst, from_t
     pack_relations: list[tuple[str, str]] = field(default_factory=list)
+    networks: list[dict] = field(default_factory=list)  # networks.csv rows (rings, clusters, look-alikes)
 
     def finish(self, gap_stats: dict[str, list]) -> list[dict]:
         """Complete the collection-gap rows with what the background produced; return all rows."""
@@ -55,7 +56,8 @@ class Planted:
                   else f"trace-code uploads at {inst.code} drop to near zero from {truth.clock.fmt_date(from_t)}")
             self.rows.append(truth.row(case_id, "collection_gap", 1, inst=inst.code, first=first, last=last,
                                        count=n, zh=zh, en=en))
-        order = {k: i for i, k in enumerate(("SUB", "REF", "PHA", "CFT", "REP", "GAP", "T"))}
+        order = {k: i for i, k in enumerate(("SUB", "REF", "RING", "PHA", "CFT", "CLU", "REP", "GAP", "T",
+                                             "CHAINNET"))}
         self.rows.sort(key=lambda r: (order[r["case_id"].split("-")[0]], r["case_id"]))
         return self.rows
 
@@ -165,10 +167,11 @@ def assign_roles(world: World, rng: np.random.Generator) -> Roles:
 def make_plan(world: World, styles: dict[str, Style], runners: dict[str, Runner], sh: Shared,
               rng: np.random.Generator) -> Planted:
     """Plant every fraud case and trap into the schedule; return the truth to complete after generation."""
-    from . import cases, repeats, traps
+    from . import cases, networks, repeats, traps
 
     ctx = Ctx(world, styles, runners, sh, rng)
     cases.plant(ctx)
     traps.plant(ctx)
-    repeats.plant(ctx)  # last: the earlier cases and traps stay as they were before repeats existed
+    repeats.plant(ctx)  # after the cases and traps: they stay as they were before repeats existed
+    networks.plant(ctx)  # last: rings, clusters and their look-alikes leave everything earlier as it was
     return ctx.out

@@ -1,4 +1,5 @@
-"""``generate``: build the world, plant the cases, stream every institution-month, write truth and summary."""
+"""``generate``: build the world, plant the cases, stream every institution-month, write truth (truth.csv,
+networks.csv) and summary."""
 from __future__ import annotations
 
 from collections import Counter
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from . import reference, truth
+from . import networks_truth, reference, truth
 from .background import Runner, Shared
 from .clock import DAY, fmt_date
 from .engine import Job, run_all, workers_for
@@ -52,7 +53,8 @@ def generate(out_dir: Path, seed: int = 7, scale: str | int = "demo", fmt: str =
     """Write a synthetic district to ``out_dir``; return the summary (also written as summary.json).
 
     The summary holds records per interface and per format, files written, planted cases and traps per
-    kind, the seed and the scale. Same seed, scale and fmt give byte-identical files.
+    kind (and the ring boxes only the network analysis sees), networks.csv rows per kind, the seed and the
+    scale. Same seed, scale and fmt give byte-identical files.
     """
     out_dir = Path(out_dir)
     sc = resolve(scale)
@@ -74,13 +76,15 @@ def generate(out_dir: Path, seed: int = 7, scale: str | int = "demo", fmt: str =
     stats = run_all(Job(world, styles, runners, sh, chain_rngs, out_dir), workers_for(sc.target), progress)
     rows = planted.finish(stats["gap"])
     truth.write(out_dir / "truth.csv", rows)
+    networks_truth.write(out_dir / "networks.csv", planted.networks)
     reference.write(out_dir / "reference", world, planted.pack_relations)
-    summary = _summary(seed, sc, fmt, world, stats, rows)
+    summary = _summary(seed, sc, fmt, world, stats, rows, planted.networks)
     (out_dir / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
     return summary
 
 
-def _summary(seed: int, sc: Scale, fmt: str, world: World, stats: dict, rows: list[dict]) -> dict:
+def _summary(seed: int, sc: Scale, fmt: str, world: World, stats: dict, rows: list[dict],
+             networks: list[dict]) -> dict:
     kinds = sorted({r["kind"] for r in rows})
     n_cases = {k: len({r["case_id"] for r in rows if r["kind"] == k}) for k in kinds}
     lead = {r["kind"] for r in rows if r["expect_lead"] == 1}
@@ -93,6 +97,8 @@ def _summary(seed: int, sc: Scale, fmt: str, world: World, stats: dict, rows: li
         "records_by_format": dict(sorted(stats["by_format"].items())), "json_envelopes": stats["envelopes"],
         "files": dict(sorted(stats["files"].items())),
         "cases": {k: n for k, n in n_cases.items() if k in lead},
-        "traps": {k: n for k, n in n_cases.items() if k not in lead},
+        "traps": {k: n for k, n in n_cases.items() if k not in lead and k in truth.TRAPS},
+        "network_only": {k: n for k, n in n_cases.items() if k not in lead and k not in truth.TRAPS},
         "truth_rows": len(rows),
+        "networks": networks_truth.counts(networks),
     }
