@@ -234,7 +234,8 @@ def _places(boxes: list[Box]) -> set[str]:
 
 
 def parts(boxes: list[Box]) -> int:
-    """How many unconnected pieces the flows hospital → person → pharmacy of ``boxes`` make."""
+    """Into how many groups sharing no person and no pharmacy the flows person → pharmacy of ``boxes`` fall
+    (hospitals, which many rings share, do not join groups)."""
     up: dict[str, str] = {}
 
     def root(x: str) -> str:
@@ -243,8 +244,8 @@ def parts(boxes: list[Box]) -> int:
         return x
 
     for b in boxes:
-        for a, c in [(b.hosp, "psn:" + b.patient)] + [("psn:" + b.patient, i) for i in b.sellers + b.movers]:
-            up[root(a)] = root(c)
+        for i in b.sellers + b.movers:
+            up[root("psn:" + b.patient)] = root(i)
     return len({root(x) for x in list(up)})
 
 
@@ -264,9 +265,9 @@ def rows(ctx: Ctx, ring: Ring) -> list[dict]:
     if hops or again:
         zh += f"（{hops}盒经3502调拨转往另一家团伙药店，{again}盒在第二家药店再次销售）"
         en += f" ({hops} moved on by 3502 transfers to another ring pharmacy, {again} sold at a second one)"
-    if (n := parts(boxes)) > 1:  # REF-01 may be: its pharmacies need not share a hospital or a person
-        zh += f"；这些流向分成{n}个互不相连的部分"
-        en += f"; these flows fall into {n} unconnected parts"
+    if (n := parts(boxes)) > 1:  # REF-01: each of its patients goes to one of its two pharmacies
+        zh += f"；这些流向分成{n}组，组间没有共同的参保人或药店"
+        en += f"; these flows fall into {n} groups that share no person and no pharmacy"
     out = [nt.row(ring.ring_id, "reflux_ring", institutions=_places(boxes), persons=persons,
                   codes=[b.code for b in boxes], zh=zh, en=en)]
     if ring.collector:
