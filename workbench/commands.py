@@ -76,7 +76,9 @@ def analyse_command(workspace: str | None, source: str, uri: str | None, params:
     folder = output_folder(out or ws.root / "analysis", "--out")
     files = [output_file(given or folder / default, option, ANALYSIS_SUFFIXES) for given, default, option in
              ((communities, "communities.csv", "--communities"), (brokers, "brokers.csv", "--brokers"))]
-    analysis = _analysis(ws, source, uri, params)
+    analysis, graph = _analysis(ws, source, uri, params)
+    if graph:
+        click.echo(graph)
     if analysis.flows.empty:
         raise BadInput("没有回流（医院售出后在别处再次出现的码），也没有在多地销售的复制码 / no reflux (no code dispensed "
                        "at a hospital reappears elsewhere) and no copies sold in several regions: nothing to analyse",
@@ -88,10 +90,13 @@ def analyse_command(workspace: str | None, source: str, uri: str | None, params:
 
 
 def _analysis(ws: Workspace, source: str, uri: str | None, params: dict[str, str]):
+    """The analysis, and from Neo4j the line saying what it wrote back to the graph (its communities
+    replace the stored ones; nothing to analyse leaves none)."""
     from workbench.analytics.run import analyse_store, analyse_workspace
 
     if source == "workspace":
-        return analyse_workspace(ws, params)
+        return analyse_workspace(ws, params), None
+    from workbench.graph.communities import write_communities
     from workbench.graph.writer import graph_settings, open_neo4j
 
     settings = graph_settings(uri)
@@ -100,9 +105,16 @@ def _analysis(ws: Workspace, source: str, uri: str | None, params: dict[str, str
         if not store.counts().get("Event"):
             raise BadInput("图数据库中没有事件 / the graph holds no events", path=settings.uri,
                            hint="run tcw graph first (it writes the workspace's events to Neo4j)")
-        return analyse_store(store, params)
+        try:
+            analysis = analyse_store(store, params)
+        except BadInput:
+            write_communities(store, None)
+            raise
+        written = write_communities(store, analysis)
     finally:
         store.close()
+    return analysis, (f"图数据库 graph: {written['communities']} 团伙/网络 communities 写入 written, "
+                      f"{written['removed_communities']} 移除 removed → {settings.uri}")
 
 
 def import_files_command(workspace: str | None, folder: str | Path) -> None:
@@ -122,8 +134,8 @@ def import_files_command(workspace: str | None, folder: str | Path) -> None:
                        [(type_, Path(path.name)) for type_, path in files.relationships])
     click.echo("停止 Neo4j 后在该目录运行 / with Neo4j stopped, run in that folder (it replaces the database):")
     click.echo(f"  cd {shlex.quote(str(folder))} && neo4j-admin " + shlex.join(admin_arguments(here)))
-    click.echo("然后启动 Neo4j 并运行 / then start Neo4j and run `tcw graph` once: it adds the constraints and indexes "
-               "and checks every event is there")
+    click.echo("然后启动 Neo4j 并运行 / then start Neo4j and run `tcw graph` once: it adds the constraints and indexes, "
+               "checks every event is there and writes the communities")
 
 
 def doctor_command(workspace: str | None, repair: bool) -> None:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from loaders.normalize import EVENT_TYPES
+from workbench.analytics.run import Analysis, communities_table
 from workbench.graph.schema import Link, SchemaError, neo4j_constraints, parse_schema, schema, schema_markdown
 from workbench.screens.leads import SCHEMA as LEADS_SCHEMA
 
@@ -29,20 +30,23 @@ def _declared() -> dict:
 def test_the_labels_and_relationships_investigators_walk_are_declared():
     declared = schema()
     assert [label.name for label in declared.labels] == ["Code", "Pack", "Product", "Institution", "Patient",
-                                                         "Region", "Event", "Lead"]
+                                                         "Region", "Event", "Lead", "Community"]
     assert {label.name: label.caption_zh for label in declared.labels}["Patient"] == "参保人"
     for link in [("Event", "OF_CODE", "Code"), ("Event", "AT", "Institution"), ("Event", "TO_PATIENT", "Patient"),
                  ("Event", "FROM_SUPPLIER", "Institution"), ("Code", "OF_PRODUCT", "Product"),
                  ("Pack", "CONTAINS", "Code"), ("Institution", "IN_REGION", "Region"), ("Region", "PART_OF", "Region"),
-                 ("Lead", "FLAGS", "Patient")]:
+                 ("Lead", "FLAGS", "Patient"), ("Institution", "MEMBER_OF", "Community"),
+                 ("Patient", "MEMBER_OF", "Community")]:
         assert Link(*link) in declared.links()
     assert Link("Event", "AT", "Code") not in declared.links()
 
 
-def test_properties_read_from_events_and_leads_name_real_columns_of_the_same_type():
+def test_properties_read_from_events_leads_and_communities_name_real_columns_of_the_same_type():
     leads = {field.name: LEAD_TYPE_OF[str(field.type)] for field in LEADS_SCHEMA}
+    rows = communities_table(Analysis([], [], [], None, None, {})).schema  # communities.csv (contract §6)
+    sources = {"Lead": leads, "Community": {field.name: LEAD_TYPE_OF[str(field.type)] for field in rows}}
     for label in schema().labels:
-        source = leads if label.name == "Lead" else {name: EVENT_TYPE_OF[kind] for name, kind in EVENT_TYPES.items()}
+        source = sources.get(label.name) or {name: EVENT_TYPE_OF[kind] for name, kind in EVENT_TYPES.items()}
         for prop in label.properties:
             if prop.column:
                 assert source.get(prop.column) == prop.type, f"{label.name}.{prop.name} ← {prop.column}"

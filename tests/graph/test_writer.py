@@ -21,6 +21,7 @@ from tests.neo4j_server import REPO, parse_env, wipe
 from tests.workbench import test_screen_synth
 from tests.workbench.events_builder import event, write
 from workbench.graph.bulk_import import import_command, write_import_files
+from workbench.graph.communities import workspace_analysis, write_communities
 from workbench.graph.neo4j_store import Neo4jStore
 from workbench.graph.schema import schema
 from workbench.graph.writer import GraphSettings, graph_settings
@@ -249,6 +250,7 @@ def test_the_bulk_import_files_give_the_graph_of_a_transactional_load(district_w
         login = parse_env((home / "env").read_text(encoding="utf-8"))
         store = Neo4jStore.connect(login["NEO4J_URI"], login["NEO4J_USER"], login["NEO4J_PASSWORD"])
         try:
+            assert write_communities(store, workspace_analysis(ws))["removed_communities"] == 0  # tcw graph's last step
             assert dump(store.driver) == transactional
             assert store.code_history(HOSTILE_CODE)[0]["institution"] == "H50011600001"
         finally:

@@ -2,7 +2,8 @@
 merged in the same order), as CSV files for ``neo4j-admin database import full`` into an empty, stopped
 database; the constraints and indexes follow when the server is back (``Neo4jStore`` makes them).
 Transactions are skipped altogether, so this is the fast way to put a large district into a new server;
-every later load goes through ``tcw graph``.
+every later load goes through ``tcw graph``. The ``Community`` nodes are not in the files: they come from
+analysing the whole workspace once it is loaded, so the ``tcw graph`` run after the import writes them.
 
 Every node gets its record number as its id (``--id-type=actual``: the import maps no keys): events are
 numbered 0, 1, … as they stream to their file (their ids must be unique); codes, persons, institutions

@@ -330,3 +330,25 @@ def flagged(lead: Mapping, context: Context) -> list[tuple[str, str, str]]:
     persons = [details.get(name) for name in LEAD_PERSONS] if isinstance(details, dict) else []
     found += [("Patient", person, "patient") for person in persons if isinstance(person, str) and person]
     return found
+
+
+def community_elements(rows: Iterable[Mapping], members: Mapping[str, Iterable[tuple]]) -> Elements:
+    """Communities (contract §6 rows) → Community nodes and ``MEMBER_OF`` from each member, given as
+    ``members[community_id]``: ``(label, key, role)``. The members are not written here: they are the
+    graph's institutions and persons already (a store refuses a relationship to a node it does not hold).
+
+    >>> from datetime import datetime
+    >>> row = {"community_id": "RING-1", "kind": "reflux_ring", "rank": 1, "amount": 90, "persons": "",
+    ...        "first_time": datetime(2025, 6, 1)}
+    >>> elements = community_elements([row], {"RING-1": [("Institution", "H1", "source")]})
+    >>> elements.nodes["Community"]
+    [{'community_id': 'RING-1', 'kind': 'reflux_ring', 'rank': 1, 'amount': 90.0, 'first_time': datetime.datetime(2025, 6, 1, 0, 0)}]
+    >>> elements.relationships[Link("Institution", "MEMBER_OF", "Community")], "Institution" in elements.nodes
+    ([{'start': 'H1', 'end': 'RING-1', 'role': 'source'}], False)
+    """
+    builder = ElementsBuilder()
+    for row in rows:
+        community = builder.node("Community", row["community_id"], columns("Community", row))
+        for label, key, role in members.get(row["community_id"], ()):
+            builder.link(Link(label, "MEMBER_OF", "Community"), key, community, role=role)
+    return builder.elements()

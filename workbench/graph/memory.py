@@ -108,6 +108,10 @@ class MemoryStore(GraphStore):
         name = self.schema.label(label).name
         return {data["key"] for _, data in self.graph.nodes(data=True) if data["label"] == name}
 
+    def absent(self, label: str, keys: Iterable[str]) -> set[str]:
+        name = self.schema.label(label).name
+        return {key for key in keys if node_id(name, key) not in self.graph}
+
     def remove(self, label: str, keys: Iterable[str]) -> int:
         name = self.schema.label(label).name
         nodes = [node for node in {node_id(name, key) for key in keys} if node in self.graph]

@@ -113,6 +113,13 @@ class Neo4jStore(GraphStore):
             result = session.run(f"MATCH (n:{identifier(declared.name)}) RETURN n.{identifier(declared.key)} AS key")
             return {record[0] for record in result}
 
+    def absent(self, label: str, keys: Iterable[str]) -> set[str]:
+        declared = self.schema.label(label)
+        query = (f"UNWIND $keys AS key OPTIONAL MATCH (n:{identifier(declared.name)} {{{identifier(declared.key)}: key}}) "
+                 "WITH key, n WHERE n IS NULL RETURN key")
+        keys, chunk = sorted(set(keys)), 100_000
+        return {row["key"] for start in range(0, len(keys), chunk) for row in self._run(query, keys=keys[start:start + chunk])}
+
     def remove(self, label: str, keys: Iterable[str]) -> int:
         """``DETACH DELETE`` in transactions of 1,000 nodes (a busy node's relationships are many), their
         ends marked in the same transaction; then the marked nodes left unreferenced, hop by hop. A removal

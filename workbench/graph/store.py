@@ -44,8 +44,9 @@ PROJECTIONS = ("reflux_flows", "multi_region_codes")
 #: Institution types that dispense to patients (the start of a reflux chain).
 DISPENSERS = ("hospital", "clinic")
 #: Nodes that stand on their own: every other node stays only while something points to it (or, a pack,
-#: while it contains something); ``remove`` takes away the ones it leaves unreferenced.
-STANDALONE = ("Event", "Lead")
+#: while it contains something); ``remove`` takes away the ones it leaves unreferenced. A community goes
+#: only when the analysis no longer finds it (``workbench.graph.communities``).
+STANDALONE = ("Event", "Lead", "Community")
 
 
 class GraphStore(Protocol):
@@ -70,6 +71,9 @@ class GraphStore(Protocol):
 
     def keys(self, label: str) -> set[str]:
         """The keys of every stored node of ``label``."""
+
+    def absent(self, label: str, keys: Iterable[str]) -> set[str]:
+        """The keys among ``keys`` of which no node of ``label`` is stored."""
 
     def remove(self, label: str, keys: Iterable[str]) -> int:
         """Remove the nodes of ``label`` with these keys and their relationships, then every node this

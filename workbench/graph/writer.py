@@ -1,9 +1,10 @@
-"""``tcw graph``: a workspace's events, pack relations and screen leads written to Neo4j.
+"""``tcw graph``: a workspace's events, pack relations, screen leads and communities written to Neo4j.
 
 Connecting comes first (a wrong password or a server that does not answer stops the command in one line
 before any work), then the constraints, the screens (DuckDB) and the load: one transaction per batch of
 events, every node and event keyed, so writing the same workspace twice changes no count and a load
-stopped half way and run again ends in the graph of one clean load.
+stopped half way and run again ends in the graph of one clean load. Last, the workspace's rings and
+clusters (``analyse``, default parameters) become ``Community`` nodes (``workbench.graph.communities``).
 
 >>> graph_settings("bolt://db:7687", {"NEO4J_USER": "analyst", "NEO4J_PASSWORD": "pw"})
 GraphSettings(uri='bolt://db:7687', user='analyst', password='***')
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from loaders.errors import BadInput
 from loaders.recovery import settle
 from loaders.workspace import Workspace
+from workbench.graph.communities import workspace_analysis, write_communities
 from workbench.graph.load import Progress, load_workspace
 from workbench.graph.store import GraphStore
 
@@ -52,12 +54,14 @@ def graph_settings(uri: str | None, environ: Mapping[str, str] = os.environ) -> 
 
 @dataclass(frozen=True)
 class GraphReport:
-    """What a load read, what the graph holds afterwards, and the seconds screening and writing took."""
+    """What a load read, what the graph holds afterwards, and the seconds screening, writing the events
+    and leads, and analysing and writing the communities took."""
 
     read: dict[str, int]
     counts: dict[str, int]
     screen_seconds: float
     write_seconds: float
+    community_seconds: float = 0.0
 
 
 def open_neo4j(settings: GraphSettings):
@@ -114,7 +118,8 @@ def require_events(ws: Workspace) -> None:
 
 def write_graph(store: GraphStore, ws: Workspace, batch_size: int = BATCH_SIZE,
                 progress: Callable[[Progress], None] | None = None) -> GraphReport:
-    """Screen the workspace and write its pack relations, events and leads into ``store``."""
+    """Screen the workspace and write its pack relations, events and leads into ``store``, then its
+    communities (none when no code was sold twice)."""
     from workbench.screens.run import screen
 
     require_events(ws)
@@ -124,18 +129,21 @@ def write_graph(store: GraphStore, ws: Workspace, batch_size: int = BATCH_SIZE,
     leads = screen(ws)
     screened = time.perf_counter()
     read = load_workspace(store, ws, leads, batch_size=batch_size, progress=progress)
-    return GraphReport(read, store.counts(), screened - began, time.perf_counter() - screened)
+    loaded = time.perf_counter()
+    read |= write_communities(store, workspace_analysis(ws))
+    return GraphReport(read, store.counts(), screened - began, loaded - screened, time.perf_counter() - loaded)
 
 
 def graph_summary(report: GraphReport) -> str:
     """Lines for the terminal: what was read, the graph's counts, the time taken.
 
     >>> print(graph_summary(GraphReport({"events": 3, "leads": 1, "pack_relations": 0, "removed_events": 2,
-    ...                                  "removed_leads": 0},
-    ...                                 {"Event": 3, "Lead": 1, "AT": 3, "FLAGS": 0}, 0.5, 1.5)))
-    筛查 screens: 1 线索 leads (0.5 s)
+    ...                                  "removed_leads": 0, "communities": 1, "removed_communities": 0},
+    ...                                 {"Event": 3, "Lead": 1, "AT": 3, "FLAGS": 0}, 0.5, 1.5, 0.2)))
+    筛查 screens: 1 线索 leads (0.5 s); 团伙分析 analysis (0.2 s)
     写入 written: 3 事件 events, 1 线索 leads, 0 包装关系 pack relations (1.5 s, 2 events/s)
     移除 removed: 2 事件 events (已删除 deleted), 0 线索 leads (不再成立 no longer found)
+    团伙/网络 communities: 1 写入 written, 0 移除 removed (不再成立 no longer found)
     节点 nodes: Event 3, Lead 1
     关系 relationships: AT 3
     """
@@ -146,10 +154,11 @@ def graph_summary(report: GraphReport) -> str:
     nodes = ", ".join(f"{name} {n:,}" for name, n in counts.items() if name in labels and n)
     links = ", ".join(f"{name} {n:,}" for name, n in counts.items() if name not in labels and n)
     rate = read["events"] / report.write_seconds if report.write_seconds > 0 else 0
-    return "\n".join([f"筛查 screens: {read['leads']:,} 线索 leads ({report.screen_seconds:.1f} s)",
+    return "\n".join([f"筛查 screens: {read['leads']:,} 线索 leads ({report.screen_seconds:.1f} s)"
+                      + (f"; 团伙分析 analysis ({report.community_seconds:.1f} s)" if "communities" in read else ""),
                       f"写入 written: {read['events']:,} 事件 events, {read['leads']:,} 线索 leads, "
                       f"{read['pack_relations']:,} 包装关系 pack relations ({report.write_seconds:.1f} s, {rate:,.0f} events/s)",
-                      *_removed(read), f"节点 nodes: {nodes or '-'}", f"关系 relationships: {links or '-'}"])
+                      *_removed(read), *community_lines(read), f"节点 nodes: {nodes or '-'}", f"关系 relationships: {links or '-'}"])
 
 
 def _removed(read: Mapping[str, int]) -> list[str]:
@@ -161,3 +170,15 @@ def _removed(read: Mapping[str, int]) -> list[str]:
     if read.get("removed_patients"):
         line += f", {read['removed_patients']:,} 参保人 persons (旧化名 old pseudonyms)"
     return [line]
+
+
+def community_lines(read: Mapping[str, int]) -> list[str]:
+    """The summary's line on the ``Community`` nodes written and removed (none when none were written).
+
+    >>> community_lines({"communities": 2, "removed_communities": 1})
+    ['团伙/网络 communities: 2 写入 written, 1 移除 removed (不再成立 no longer found)']
+    """
+    if "communities" not in read:
+        return []
+    return [f"团伙/网络 communities: {read['communities']:,} 写入 written, {read['removed_communities']:,} 移除 removed "
+            "(不再成立 no longer found)"]
