@@ -175,7 +175,7 @@ def generate_command(out: str | Path, seed: int, scale: str, fmt: str) -> None:
     with progress_bar("生成 generate", unit="rec") as advance:
         summary = generate(out, seed=seed, scale=scale, fmt=fmt, progress=advance)
     click.echo(f"合成数据 synthetic data: {out}（{summary.get('records_total', '?')} 条记录 records; "
-               f"truth: {out / 'truth.csv'}）")
+               f"truth: {out / 'truth.csv'}, {out / 'networks.csv'}）")
 
 
 def demo_command(out: str | Path, seed: int, scale: str) -> None:
