@@ -20,6 +20,7 @@ import networkx as nx
 from workbench.graph.schema import schema
 from workbench.graph.store import GraphStore, entity, node_id
 from workbench.report_text import EVENT_TYPE_ZH
+from workbench.screens.privacy import is_pseudonym
 from workbench.widgets import sources
 from workbench.widgets.subgraphs import path_graph
 from workbench.widgets.ui import STYLE, entity_text, minute, note
@@ -88,8 +89,11 @@ class PathFinder(w.VBox):
         self.paths, self.listing.value = [], ""
         missing = [node_id(*end) for end in ends if not end[1] or self.store.absent(end[0], [end[1]])]
         if missing:
+            hint = "；参保人须填完整化名 / a person needs the full pseudonym (PSN- and 32 hex digits)" if any(
+                label == "Patient" and not is_pseudonym(key) for label, key in ends) else ""
             self.message.value = note("不在图中 / not in the graph: " + ", ".join(
-                entity_text(node) if entity(node)[1] else f"{entity(node)[0]} (空 empty)" for node in missing), "error")
+                entity_text(node) if entity(node)[1] else f"{entity(node)[0]} (空 empty)" for node in missing) + hint,
+                "error")
             self.view.clear()
             return []
         chosen = set(self.through.value)

@@ -24,7 +24,7 @@ from loaders.workspace import Workspace
 
 #: Where ``tcw demo`` and ``tcw generate`` put the district's answers, next to the workspace.
 TRUTH = "truth.csv"
-_CACHE: dict[tuple, object] = {}
+_CACHE: dict[tuple[str, str], tuple[tuple, object]] = {}
 
 
 def as_workspace(workspace: Workspace | str | os.PathLike | None) -> Workspace:
@@ -46,11 +46,11 @@ def _stat(path: str) -> tuple[int, int]:
 
 
 def cached(kind: str, ws: Workspace, compute: Callable[[], object]) -> object:
-    """``compute()`` once per ``kind``, workspace and state of its events."""
-    key = (kind, str(ws.root.resolve()), events_state(ws))
-    if key not in _CACHE:
-        _CACHE[key] = compute()
-    return _CACHE[key]
+    """``compute()`` once per ``kind``, workspace and state of its events (only the latest state kept)."""
+    key, state = (kind, str(ws.root.resolve())), events_state(ws)
+    if key not in _CACHE or _CACHE[key][0] != state:
+        _CACHE[key] = (state, compute())
+    return _CACHE[key][1]
 
 
 def workspace_screening(ws: Workspace):
