@@ -58,4 +58,4 @@ def recording(view: GraphView) -> Sent:
 
 def message(view: GraphView, content: dict) -> None:
     """A message from the browser, handled as the widget's comm hands it over."""
-    view._handle_msg(view, content, [])
+    view.receive(content)

@@ -157,6 +157,14 @@ def test_pinned_nodes_are_never_folded_away(store):
     assert sale in {n["id"] for n in sent.last()["nodes"]}
 
 
+def test_the_browsers_messages_arrive_through_the_widgets_comm(view, store):
+    view.show(store.neighbourhood("Code", code(1), hops=2))
+    node = node_id("Code", code(1))
+    view._handle_msg({"content": {"data": {"method": "custom", "content": {"type": "click", "node": node}}},
+                      "buffers": []})  # what ipywidgets does with a comm message from model.send
+    assert view.selected == node
+
+
 def test_the_library_is_sent_when_asked_for(view):
     message(view, {"type": "need-library"})
     text = view.sent.last("library")["text"]

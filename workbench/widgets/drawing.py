@@ -46,8 +46,8 @@ MAX_DRAWN = 400
 DRAW_LIMIT = 5_000
 PHYSICS_MAX = 250
 EDGE_LABELS_MAX = 600
-#: A region group is drawn like an institution; a node of a label the schema lacks (an app's own) grey.
-GROUP_STYLE = ("Institution", "square")
+#: A region group is drawn as a square in the institutions' colour; a node of a label the schema lacks (an app's own) grey.
+GROUP_SHAPE = "square"
 OTHER_STYLE = ("#7f7f7f", "dot")
 
 
@@ -84,7 +84,7 @@ def draw(graph: nx.MultiDiGraph, max_drawn: int = MAX_DRAWN, pinned: Iterable[st
     start = date.fromisoformat(timeline["start"]) if timeline else None
     shown, folded, groups = _reduce(visible, max_drawn, keep)
     given = _given_positions(shown)
-    physics = shown.number_of_nodes() <= PHYSICS_MAX and len(given) < shown.number_of_nodes()
+    physics = shown.number_of_nodes() <= PHYSICS_MAX and not (given and len(given) == shown.number_of_nodes())
     positions = given
     if not physics and len(given) < shown.number_of_nodes():
         positions = radial_layout(shown, roots=[node for node in (focus, *sorted(pinned)) if node])
@@ -94,7 +94,8 @@ def draw(graph: nx.MultiDiGraph, max_drawn: int = MAX_DRAWN, pinned: Iterable[st
     edges = [_edge(shown, start_node, end, key, data, start, labels)
              for start_node, end, key, data in sorted(shown.edges(keys=True, data=True), key=lambda e: e[:3])]
     drawn = Counter(data["label"] for _, data in shown.nodes(data=True))
-    return Drawing(nodes, edges, physics, timeline, legend_html(drawn),
+    grouped = Counter((data["of"], bool(data.get("region"))) for data in groups.values())
+    return Drawing(nodes, edges, physics, timeline, legend_html(drawn, grouped),
                    status_line(len(nodes), len(edges), max_drawn, folded, physics, labels), groups, folded)
 
 
@@ -103,7 +104,7 @@ def _group_look(data: Mapping) -> tuple[str, str, str, str, float]:
     count, of = len(data["members"]), _label(data["of"])
     size = 14 + 3 * math.log2(count)
     if data.get("region"):
-        return (of.colour, GROUP_STYLE[1], f"地区 {data['region']}\n{count} 家机构",
+        return (of.colour, GROUP_SHAPE, f"地区 {data['region']}\n{count} 家机构",
                 f"行政区划 region {data['region']}: {count} 家机构 institutions（双击展开 double-click to draw them）", size)
     return (of.colour, of.shape, f"{count} 个{of.caption_zh}", f"{count} 个{of.caption_zh} {of.caption_en}，"
             f"仅连到 only joined to {data['around']}（双击展开 double-click to draw them）", size)
@@ -242,13 +243,22 @@ def window_dates(window: tuple[datetime | None, datetime | None]) -> list[str | 
     return [None if end is None else end.date().isoformat() for end in window]
 
 
-def legend_html(drawn: Mapping[str, int]) -> str:
-    """One item per label drawn (schema order): its shape in its colour, captions and count."""
+def legend_html(drawn: Mapping[str, int], groups: Mapping[tuple[str, bool], int] | None = None) -> str:
+    """One item per label drawn (schema order): its shape in its colour, captions and count; then the
+    groups, by the label of their members (``(label, by region)``: count).
+
+    >>> "<b>2</b>" in legend_html({"Code": 2}) and "地区机构组" in legend_html({}, {("Institution", True): 1})
+    True
+    """
     items = [(shape_svg(label.shape, label.colour), f"{label.caption_zh} {label.caption_en}", drawn[label.name])
              for label in schema().labels if drawn.get(label.name)]
-    if drawn.get(GROUP):
-        colour = schema().label(GROUP_STYLE[0]).colour
-        items.append((shape_svg(GROUP_STYLE[1], colour), "组 groups（双击展开 double-click to open）", drawn[GROUP]))
+    for (of, by_region), count in sorted((groups or {}).items()):
+        label = _label(of)
+        if label is None:
+            continue
+        text = "地区机构组 institutions by region" if by_region else f"{label.caption_zh}组 {label.caption_en} groups"
+        items.append((shape_svg(GROUP_SHAPE if by_region else label.shape, label.colour),
+                      f"{text}（双击展开 double-click to open）", count))
     return "".join(f'<span class="tcw-legend-item">{svg}{escape(text)} <b>{count:,}</b></span>'
                    for svg, text, count in items)
 

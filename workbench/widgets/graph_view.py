@@ -3,7 +3,7 @@
 The browser gets the library and every drawing by custom messages (the vendored module, asked for once per
 page and imported from a Blob URL: no CDN, and nothing big in the saved widget state). It reports clicks,
 double-clicks, the context menu's hide / pin / expand, the time bar's window and how long each drawing
-took; ``_handle_msg`` answers, so an app can be driven without a browser::
+took; ``receive`` answers each, so an app can be driven without a browser::
 
     view = GraphView(store)
     view.show(store.neighbourhood("Code", code, hops=2))
@@ -81,7 +81,7 @@ class GraphView(anywidget.AnyWidget):
                                                                           overflow="auto"))
         self._on_select: list[Callable[[str], None]] = []
         self._window_from_browser = False
-        self.on_msg(self._handle_msg)
+        self.on_msg(self._on_custom_msg)
 
     # what is drawn
 
@@ -212,8 +212,12 @@ class GraphView(anywidget.AnyWidget):
 
     # the browser's messages
 
-    def _handle_msg(self, _widget, content: dict, _buffers) -> None:
-        """Answer a message from the browser (see the module's docstring)."""
+    def _on_custom_msg(self, _widget, content: dict, _buffers) -> None:
+        self.receive(content)
+
+    def receive(self, content: dict) -> None:
+        """Answer a message from the browser, e.g. ``{"type": "dblclick", "node": "Code:…"}`` (``need-library``,
+        ``ready``, ``click``, ``dblclick``, ``expand``, ``hide``, ``pin``, ``window``, ``drawn``)."""
         kind, node = content.get("type"), content.get("node")
         try:
             if kind == "need-library":
