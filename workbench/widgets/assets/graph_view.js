@@ -350,25 +350,8 @@ function stopPlaying(view) {
 
 // the widget
 
-function render({ model, el }) {
-  const ui = build(el, model.get("height"));
-  const view = { model, el, ui, vis: null, network: null, nodes: null, edges: null, pending: null, timeline: null,
-                 range: [0, 0], nodeTimes: new Map(), edgeTimes: new Map(), timeHidden: new Set(), playing: null };
-  const onMessage = (msg) => {
-    if (!msg) return;
-    if (msg.type === "graph") {
-      if (view.vis) draw(view, msg);
-      else view.pending = msg;
-    } else if (msg.type === "window" && view.timeline) {
-      setUpTimebar(view, msg.window);
-      applyWindow(view);
-    }
-  };
-  const onSelected = () => select(view);
-  const onHeight = () => { ui.canvas.style.height = model.get("height"); };
-  model.on("msg:custom", onMessage);
-  model.on("change:selected", onSelected);
-  model.on("change:height", onHeight);
+function controls(view) {
+  const { ui, model } = view;
   ui.menu.addEventListener("click", (event) => {
     const action = event.target.dataset && event.target.dataset.action;
     if (action) model.send({ type: action, node: ui.menu.dataset.node });
@@ -383,6 +366,34 @@ function render({ model, el }) {
     applyWindow(view);
     sendWindow(view);
   });
+}
+
+function listen(view) {
+  const { model, ui } = view;
+  const handlers = {
+    "msg:custom": (msg) => {
+      if (!msg) return;
+      if (msg.type === "graph") {
+        if (view.vis) draw(view, msg);
+        else view.pending = msg;
+      } else if (msg.type === "window" && view.timeline) {
+        setUpTimebar(view, msg.window);
+        applyWindow(view);
+      }
+    },
+    "change:selected": () => select(view),
+    "change:height": () => { ui.canvas.style.height = model.get("height"); },
+  };
+  for (const [name, handler] of Object.entries(handlers)) model.on(name, handler);
+  return () => { for (const [name, handler] of Object.entries(handlers)) model.off(name, handler); };
+}
+
+function render({ model, el }) {
+  const view = { model, el, ui: build(el, model.get("height")), vis: null, network: null, nodes: null, edges: null,
+                 pending: null, timeline: null, range: [0, 0], nodeTimes: new Map(), edgeTimes: new Map(),
+                 timeHidden: new Set(), playing: null };
+  const stopListening = listen(view);
+  controls(view);
   model.send({ type: "ready" }); // Python answers with the current drawing
   library(model).then((vis) => {
     view.vis = vis;
@@ -390,14 +401,12 @@ function render({ model, el }) {
     view.pending = null;
   }).catch((error) => {
     el.dataset.tcwGraph = "failed";
-    ui.status.textContent = `无法加载 vis-network / could not load vis-network: ${error}`;
+    view.ui.status.textContent = `无法加载 vis-network / could not load vis-network: ${error}`;
   });
   return () => {
     stopPlaying(view);
     clearTimeout(view.sendTimer);
-    model.off("msg:custom", onMessage);
-    model.off("change:selected", onSelected);
-    model.off("change:height", onHeight);
+    stopListening();
     if (view.network) {
       forget(view.network);
       view.network.destroy();
