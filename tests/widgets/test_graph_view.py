@@ -216,6 +216,11 @@ def test_a_double_click_on_a_group_draws_its_members(store):
     assert set(members) <= drawn and "Group:500116" not in drawn and view.opened >= set(members)
     view.show(view.graph)
     assert view.opened == set() and "Group:500116" in {n["id"] for n in sent.last()["nodes"]}
+    message(view, {"type": "pin", "node": "Group:500116"})
+    assert "a group cannot be pinned" in view.panel.value and view.pinned == set()
+    members = view.drawing.groups["Group:500116"]["members"]  # P1 too, no longer the focus
+    message(view, {"type": "hide", "node": "Group:500116"})
+    assert view.hidden == set(members) and not set(members) & {n["id"] for n in sent.last()["nodes"]}
 
 
 def test_the_details_panel_escapes_what_the_data_says(store, tmp_path):

@@ -124,8 +124,9 @@ class GraphView(anywidget.AnyWidget):
         return found
 
     def hide(self, node: str) -> None:
-        """Leave the node out of the drawing (``unhide`` brings it back; ``show`` and ``clear`` forget)."""
-        self.hidden.add(node)
+        """Leave the node (a group: its members) out of the drawing (``unhide`` brings it back; ``show`` and
+        ``clear`` forget)."""
+        self.hidden.update(self.drawing.groups.get(node, {}).get("members", ()) or {node})
         if self.selected == node:
             self.selected = ""
         self._redraw("merge")
@@ -136,7 +137,10 @@ class GraphView(anywidget.AnyWidget):
         self._redraw("merge")
 
     def pin(self, node: str) -> None:
-        """Keep the node where it is and out of any aggregation (``unpin`` releases it)."""
+        """Keep the node where it is and out of any aggregation (``unpin`` releases it). A group cannot be
+        pinned (``BadInput``): double-click draws its members."""
+        if node in self.drawing.groups:
+            raise BadInput("组不能固定 / a group cannot be pinned", hint="double-click it to draw its members, then pin one")
         self.pinned.add(node)
         self._redraw("merge")
 
