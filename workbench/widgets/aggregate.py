@@ -17,7 +17,6 @@ Every step keeps what the time bar needs: a counted edge holds the times of the 
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 
 import networkx as nx
@@ -129,30 +128,29 @@ def _merge_edge(graph: nx.MultiDiGraph, start: str, end: str, key: str, data: di
 
 
 def nearest(graph: nx.MultiDiGraph, roots: Iterable[str], limit: int) -> nx.MultiDiGraph:
-    """The ``limit`` nodes nearest ``roots`` (walking either way; then the biggest components' nodes
-    by degree) and the edges among them."""
+    """The ``limit`` nodes nearest ``roots`` (walking either way, ring by ring, the busiest first: most
+    events counted on their edges; then from the busiest nodes of the parts not reached) and the edges
+    among them."""
     if graph.number_of_nodes() <= limit:
         return graph
     undirected = graph.to_undirected(as_view=True)
-    starts = [root for root in roots if root in graph]
-    starts += sorted(graph, key=lambda n: (-graph.degree(n), n))
+    busy = dict(graph.degree(weight="count"))
+    starts = [root for root in roots if root in graph] + sorted(graph, key=lambda n: (-busy[n], n))
     chosen: dict[str, None] = {}
     for start in starts:
         if len(chosen) >= limit:
             break
         if start not in chosen:
-            _walk(undirected, start, chosen, limit)
+            _walk(undirected, start, chosen, limit, busy)
     return graph.subgraph(chosen).copy()
 
 
-def _walk(graph: nx.Graph, start: str, chosen: dict[str, None], limit: int) -> None:
-    """Breadth first from ``start``, adding to ``chosen`` until it holds ``limit`` nodes."""
-    queue = deque([start])
+def _walk(graph: nx.Graph, start: str, chosen: dict[str, None], limit: int, busy: dict[str, float]) -> None:
+    """Ring by ring from ``start``, the busiest nodes of a ring first, adding to ``chosen`` until it
+    holds ``limit`` nodes."""
     chosen[start] = None
-    while queue and len(chosen) < limit:
-        for neighbour in sorted(graph.neighbors(queue.popleft())):
-            if neighbour not in chosen:
-                chosen[neighbour] = None
-                queue.append(neighbour)
-                if len(chosen) >= limit:
-                    return
+    ring = [start]
+    while ring and len(chosen) < limit:
+        found = {neighbour for node in ring for neighbour in graph.neighbors(node) if neighbour not in chosen}
+        ring = sorted(found, key=lambda n: (-busy[n], n))[: limit - len(chosen)]
+        chosen.update(dict.fromkeys(ring))
