@@ -124,6 +124,21 @@ def doctor(workspace: str | None, repair: bool) -> None:
     commands.doctor_command(workspace, repair)
 
 
+@cli.command()
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+@click.option("--port", type=click.IntRange(1, 65535), default=8888, show_default=True, help="端口 port on 127.0.0.1")
+@click.option("--neo4j", "uri", default=None, metavar="URI",
+              help="Neo4j 地址: the notebooks read the graph from this server (sets NEO4J_URI and TCW_BACKEND=neo4j)")
+@click.option("--no-browser", is_flag=True, help="不打开浏览器 do not open a browser (none opens without a display)")
+@click.option("--ip", default="127.0.0.1", show_default=True,
+              help="监听地址 listen address; 0.0.0.0 only inside a container whose port is published on 127.0.0.1")
+def lab(workspace: str | None, port: int, uri: str | None, no_browser: bool, ip: str) -> None:
+    """笔记本 / JupyterLab on the workspace's notebooks, offline: 127.0.0.1, a token, no news, no installs."""
+    from workbench import commands
+
+    commands.lab_command(workspace, port, uri, no_browser, ip)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: maps bad input to exit 2 with one line."""
     try:

@@ -155,6 +155,28 @@ def doctor_command(workspace: str | None, repair: bool) -> None:
     click.echo(f"工作区完好 / the workspace is sound: {ws.root}")
 
 
+def lab_command(workspace: str | None, port: int, uri: str | None, no_browser: bool, ip: str) -> None:
+    """Prepare the workspace's lab, say where it is, then become JupyterLab (``workbench.lab``)."""
+    from workbench.lab import display_available, prepare_lab, run_lab, running_as_root
+
+    root = workspace_folder(workspace)
+    setup = prepare_lab(root, port, uri, open_browser=not no_browser and display_available(), ip=ip)
+    for name in setup.copied:
+        click.echo(f"复制笔记本 copied notebook → {setup.workspace / 'notebooks' / name}")
+    for name in setup.kept:
+        click.echo(f"保留您修改过的 {name} / kept your edited {name} (the shipped one differs: rename yours and start again to get it)")
+    if not Workspace(setup.workspace).event_files():
+        click.echo("工作区还没有事件 / the workspace holds no events yet: tcw ingest … (or make demo, then make lab)")
+    if running_as_root():
+        click.echo("注意 note: 以 root 运行 / running as root: an ordinary user account is safer")
+    if uri:
+        click.echo(f"图数据库 graph: {uri}（登录 login from NEO4J_USER, NEO4J_PASSWORD）")
+    click.echo(f"JupyterLab（Ctrl-C 停止 stops）: {setup.url}")
+    code = run_lab(setup)  # on POSIX this process becomes JupyterLab and does not come back
+    if code:
+        raise SystemExit(code)
+
+
 def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     """``NAME=VALUE`` pairs as a dict; anything else, or a name given twice, is bad input."""
     parsed = {}
