@@ -36,8 +36,7 @@ def fold_events(graph: nx.MultiDiGraph, keep: Iterable[str] = ()) -> tuple[nx.Mu
     event's product is left out when its code already points to it. Also how many events were folded."""
     kept = set(keep)
     events = [n for n, label in graph.nodes(data="label") if label == "Event" and n not in kept]
-    folded = graph.copy()
-    folded.remove_nodes_from(events)
+    folded = _without(graph, set(events))
     counted: dict[tuple, dict] = {}
     for event in events:
         ends = _ends(graph, event, folded)
@@ -56,6 +55,15 @@ def fold_events(graph: nx.MultiDiGraph, keep: Iterable[str] = ()) -> tuple[nx.Mu
         folded.add_edge(hub, end, key=f"{type_}:{event_type}", type=type_, event_type=event_type,
                         count=edge["count"], times=sorted(edge["times"]))
     return folded, len(events)
+
+
+def _without(graph: nx.MultiDiGraph, gone: set[str]) -> nx.MultiDiGraph:
+    """A copy of ``graph`` without the ``gone`` nodes (built from what stays: cheaper than copying all)."""
+    kept = nx.MultiDiGraph()
+    kept.add_nodes_from((node, dict(data)) for node, data in graph.nodes(data=True) if node not in gone)
+    kept.add_edges_from((start, end, key, dict(data)) for start in kept
+                        for _, end, key, data in graph.out_edges(start, keys=True, data=True) if end not in gone)
+    return kept
 
 
 def _ends(graph: nx.MultiDiGraph, event: str, drawn: nx.MultiDiGraph) -> list[tuple[str, str]]:
