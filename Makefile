@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench bench-screens bench-graph clean neo4j browser
+.PHONY: setup demo lab test lint bench bench-screens bench-graph clean neo4j browser
 
 # Rust (cargo) builds the loaders' compiled fast path; rustup puts it in ~/.cargo/bin
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -42,6 +42,11 @@ browser:
 
 demo: setup
 	$(BIN)/tcw demo
+
+# JupyterLab, offline, on the demo's workspace (made by `make demo` first when missing); prints its address.
+lab: setup
+	@test -d tcw-demo/workspace/events || $(MAKE) demo
+	$(BIN)/tcw lab --workspace tcw-demo/workspace
 
 lint: setup
 	$(BIN)/ruff check .

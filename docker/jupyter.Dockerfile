@@ -14,4 +14,6 @@ RUN pip install --no-cache-dir -e '.[graph,notebook]' && chown -R analyst /work
 
 USER analyst
 EXPOSE 8888
-CMD ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--ServerApp.root_dir=/work"]
+# tcw lab: the offline JupyterLab (a token, no news, read-only extensions) on $TCW_WORKSPACE's copy of the
+# notebooks. Inside the container it listens on all its interfaces; compose publishes the port on 127.0.0.1.
+CMD ["tcw", "lab", "--ip", "0.0.0.0", "--port", "8888", "--no-browser"]

@@ -116,3 +116,17 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_compose_runs_tcw_lab_on_its_neo4j():
+    """The compose lab is ``tcw lab`` (listening inside its container, published on 127.0.0.1 only) with the
+    notebooks reading compose's Neo4j."""
+    import yaml
+
+    repo = Path(__file__).resolve().parents[2]
+    service = yaml.safe_load((repo / "docker-compose.yml").read_text(encoding="utf-8"))["services"]["jupyterlab"]
+    assert service["environment"]["TCW_BACKEND"] == "neo4j" and service["environment"]["NEO4J_URI"]
+    assert service["ports"] == ["127.0.0.1:8888:8888"]
+    command = [line for line in (repo / "docker" / "jupyter.Dockerfile").read_text(encoding="utf-8").splitlines()
+               if line.startswith("CMD ")]
+    assert json.loads(command[-1][4:]) == ["tcw", "lab", "--ip", "0.0.0.0", "--port", "8888", "--no-browser"]
