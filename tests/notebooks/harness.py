@@ -40,6 +40,17 @@ def shipped_notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
+#: Why a test over the shipped notebooks has nothing to run.
+NONE_YET = f"{NOTEBOOKS} 中还没有笔记本 / holds no notebook yet (TCW_REQUIRE_NOTEBOOKS=1 makes that a failure)"
+
+
+def notebook_params(pattern: str = "*.ipynb") -> list:
+    """One parameter per shipped notebook matching ``pattern``; none yet is one skip saying so."""
+    found = sorted(NOTEBOOKS.glob(pattern))
+    return [pytest.param(path, id=path.stem) for path in found] or [
+        pytest.param(None, id="none", marks=pytest.mark.skip(reason=f"{pattern}: {NONE_YET}"))]
+
+
 def notebook_env(workspace: Path, backend: str = "memory", neo4j=None) -> dict[str, str]:
     """The kernel's environment: ``TCW_WORKSPACE``; ``TCW_BACKEND=neo4j`` and the login of ``neo4j`` (a
     ``tests.neo4j_server.Neo4jSettings``) for the graph database, else no ``TCW_BACKEND`` (the default)."""

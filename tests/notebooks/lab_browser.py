@@ -92,7 +92,7 @@ class LabPage:
 
     def open(self, name: str, timeout: float = 60) -> None:
         """Open ``notebooks/<name>`` and wait until its kernel is ready (choosing Python 3 if asked)."""
-        self.page.goto(self.lab.address(f"/lab/tree/notebooks/{quote(name)}"))
+        self.page.goto(self.lab.address(f"/lab/tree/notebooks/{quote(name)}?reset"))  # no tabs from before
         self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").wait_for(timeout=timeout * 1000)
         self.until(lambda: self.kernel_connected(f"notebooks/{name}") and self.kernel_status() == "idle",
                     timeout, "kernel connected and idle")
@@ -159,12 +159,13 @@ class LabPage:
 
 @contextmanager
 def lab_page(browser, lab: Lab) -> Iterator[LabPage]:
-    """A ``LabPage`` for the length of a ``with`` block."""
+    """A ``LabPage`` for the length of a ``with`` block; the kernels it started are shut down after."""
     page = LabPage(browser, lab)
     try:
         yield page
     finally:
         page.close()
+        lab.end_sessions()
 
 
 READY = '[data-tcw-graph="ready"]'

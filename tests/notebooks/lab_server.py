@@ -41,9 +41,15 @@ class Lab:
         """``url + path`` with the token, e.g. ``lab.address("/lab/tree/notebooks/a.ipynb")``."""
         return f"{self.url}{path}{'&' if '?' in path else '?'}token={self.token}"
 
-    def get(self, path: str) -> bytes:
-        with urllib.request.urlopen(self.address(path), timeout=10) as answer:  # noqa: S310 - 127.0.0.1
+    def get(self, path: str, method: str = "GET") -> bytes:
+        request = urllib.request.Request(self.address(path), method=method)
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - 127.0.0.1
             return answer.read()
+
+    def end_sessions(self) -> None:
+        """Shut down every notebook's kernel (between tests, so none keeps running)."""
+        for session in json.loads(self.get("/api/sessions")):
+            self.get(f"/api/sessions/{session['id']}", method="DELETE")
 
 
 def kernel_output(lab: Lab, path: str, code: str, timeout: float = 30) -> str:

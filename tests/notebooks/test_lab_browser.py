@@ -12,7 +12,7 @@ from functools import partial
 import pytest
 
 from tests.notebooks.artefacts import record_figure
-from tests.notebooks.harness import TINY
+from tests.notebooks.harness import TINY, notebook_params
 from tests.notebooks.lab_browser import (
     click_node,
     double_click_node,
@@ -25,7 +25,6 @@ from tests.notebooks.lab_browser import (
     wait_for_redraw,
 )
 from tests.notebooks.lab_server import kernel_output
-from tests.notebooks.test_notebooks import notebook_params
 
 WIDGET = ".jp-OutputArea-output .jupyter-widgets"
 

@@ -9,20 +9,17 @@ import os
 
 import pytest
 
-from tests.notebooks.harness import FIXTURES, NOTEBOOKS, run_notebook, shipped_notebooks, stored_state
+from tests.notebooks.harness import (
+    FIXTURES,
+    NOTEBOOKS,
+    notebook_params,
+    run_notebook,
+    shipped_notebooks,
+    stored_state,
+)
 
 #: How many notebooks ship: 01 investigate, 02 training, 03 analyse.
 EXPECTED = 3
-NONE_YET = f"{NOTEBOOKS} 中还没有笔记本 / holds no notebook yet (TCW_REQUIRE_NOTEBOOKS=1 makes that a failure)"
-
-
-def notebook_params(pattern: str = "*.ipynb") -> list:
-    """One parameter per shipped notebook matching ``pattern``; none yet is one skip saying so."""
-    found = sorted(NOTEBOOKS.glob(pattern))
-    return [pytest.param(path, id=path.stem) for path in found] or [
-        pytest.param(None, id="none", marks=pytest.mark.skip(reason=f"{pattern}: {NONE_YET}"))]
-
-
 def test_the_notebooks_are_all_there():
     if os.environ.get("TCW_REQUIRE_NOTEBOOKS") != "1":
         pytest.skip(f"TCW_REQUIRE_NOTEBOOKS is not 1; {len(shipped_notebooks())} notebooks in {NOTEBOOKS}")
