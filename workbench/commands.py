@@ -161,6 +161,9 @@ def lab_command(workspace: str | None, port: int, uri: str | None, no_browser: b
 
     root = workspace_folder(workspace)
     setup = prepare_lab(root, port, uri, open_browser=not no_browser and display_available(), ip=ip)
+    if not no_browser and not display_available():
+        click.echo("没有显示器，不打开浏览器 / no display here: open the address below in a browser "
+                   "(from another machine: ssh -L PORT:127.0.0.1:PORT this-server)")
     for name in setup.copied:
         click.echo(f"复制笔记本 copied notebook → {setup.workspace / 'notebooks' / name}")
     for name in setup.kept:

@@ -170,7 +170,7 @@ def require_free_port(ip: str, port: int) -> None:
                            hint=f"choose another, e.g. --port {port + 1}") from None
 
 
-def display_available(environ: dict[str, str] | None = None, platform: str = sys.platform) -> bool:
+def display_available(environ: dict[str, str] | None = None, platform: str | None = None) -> bool:
     """Whether a browser window can open: on Linux only with an X or Wayland display (without one,
     Python's ``webbrowser`` would start a text browser in the terminal).
 
@@ -178,7 +178,7 @@ def display_available(environ: dict[str, str] | None = None, platform: str = sys
     (False, True, True)
     """
     environ = os.environ if environ is None else environ
-    return not platform.startswith("linux") or bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+    return not (platform or sys.platform).startswith("linux") or bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
 def run_lab(setup: LabSetup) -> int:

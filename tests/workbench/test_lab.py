@@ -100,6 +100,11 @@ def test_the_command_says_what_it_copied_and_where_to_browse(shipped, tmp_path, 
     assert "--ServerApp.open_browser=False" in setup.argv
     assert f"copied notebook → {setup.workspace / 'notebooks' / '01-调查-investigate.ipynb'}" in out
     assert "holds no events yet" in out and setup.url in out
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(lab.sys, "platform", "linux")
+    assert main(["lab", "--workspace", str(tmp_path / "ws"), "--port", port]) == 0
+    assert "--ServerApp.open_browser=False" in started[-1].argv and "no display here" in capsys.readouterr().out
 
 
 def test_a_busy_port_or_a_workspace_that_is_a_file_is_exit_2(busy_port, tmp_path, capsys):
