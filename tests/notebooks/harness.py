@@ -41,7 +41,7 @@ def shipped_notebooks() -> list[Path]:
 
 
 #: Why a test over the shipped notebooks has nothing to run.
-NONE_YET = f"{NOTEBOOKS} 中还没有笔记本 / holds no notebook yet (TCW_REQUIRE_NOTEBOOKS=1 makes that a failure)"
+NONE_YET = f"{NOTEBOOKS} 中还没有笔记本 / holds no notebook yet (test_the_notebooks_are_all_there fails then)"
 
 
 def notebook_params(pattern: str = "*.ipynb") -> list:

@@ -1,11 +1,8 @@
 """The shipped notebooks (``notebooks/*.ipynb``) run from top to bottom on a small demo workspace, the
 investigation notebook also against the local Neo4j, and none is committed with outputs, execution
-counts or widget state. Set ``TCW_REQUIRE_NOTEBOOKS=1`` to require the three notebooks (investigate,
-training, analyse)."""
+counts or widget state; the three notebooks (investigate, training, analyse) are all there."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
@@ -21,10 +18,9 @@ from tests.notebooks.harness import (
 #: How many notebooks ship: 01 investigate, 02 training, 03 analyse.
 EXPECTED = 3
 def test_the_notebooks_are_all_there():
-    if os.environ.get("TCW_REQUIRE_NOTEBOOKS") != "1":
-        pytest.skip(f"TCW_REQUIRE_NOTEBOOKS is not 1; {len(shipped_notebooks())} notebooks in {NOTEBOOKS}")
-    names = [path.name for path in shipped_notebooks()]
+    names = sorted(path.name for path in shipped_notebooks())
     assert len(names) >= EXPECTED, f"{NOTEBOOKS} holds {names}, expected at least {EXPECTED} notebooks"
+    assert [name.split("-")[0] for name in names[:EXPECTED]] == ["01", "02", "03"], names
 
 
 @pytest.mark.parametrize("notebook", notebook_params())
