@@ -45,7 +45,9 @@ def lab(demo_workspace):
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_browser():
+    """Chromium for one test module: Playwright's sync API allows one running instance per thread, and the
+    other browser tests start their own."""
     with chromium() as browser:
         yield browser

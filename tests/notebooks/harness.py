@@ -14,6 +14,7 @@ import functools
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -80,7 +81,10 @@ def run_notebook(path: Path, workspace: Path, backend: str = "memory", neo4j=Non
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd)}})
     try:
-        client.execute(env=notebook_env(Path(workspace), backend, neo4j))
+        # in a thread of its own: nbclient runs an asyncio loop, and one left in the main thread would stop
+        # every later test that drives a browser with Playwright's sync API
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            worker.submit(client.execute, env=notebook_env(Path(workspace), backend, neo4j)).result()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         pytest.fail(failure(path, notebook, error), pytrace=False)
     return notebook
