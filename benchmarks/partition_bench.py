@@ -41,6 +41,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from planted_graph import disconnected_communities, normalized_mutual_information, planted_graph  # noqa: E402
+
 from workbench.analytics.partition import UndirectedGraph, modularity, partition, stable_numbers  # noqa: E402
 
 SEED = 7
@@ -83,24 +85,25 @@ def run_tcw(graph: UndirectedGraph, seed: int) -> np.ndarray:
 
 def run_tcw_text(graph: UndirectedGraph, seed: int) -> np.ndarray:
     """The workbench's interface with text ids (institution codes, pseudonyms), made before the clock starts."""
-    found = partition(TEXT_IDS["sources"], TEXT_IDS["targets"], graph.weight, seed=seed)
-    return np.array([found[name] for name in TEXT_IDS["names"].tolist()])
+    return _in_name_order(partition(TEXT_IDS["sources"], TEXT_IDS["targets"], graph.weight, seed=seed))
 
 
 def run_tcw_cpm(graph: UndirectedGraph, seed: int) -> np.ndarray:
     """The constant Potts model (``--param objective=cpm --param resolution=0.02``), text ids."""
-    found = partition(TEXT_IDS["sources"], TEXT_IDS["targets"], graph.weight, seed=seed, objective="cpm",
-                      resolution=0.02)
-    return np.array([found[name] for name in TEXT_IDS["names"].tolist()])
+    return _in_name_order(partition(TEXT_IDS["sources"], TEXT_IDS["targets"], graph.weight, seed=seed,
+                                    objective="cpm", resolution=0.02))
 
 
 def run_tcw_analyse(graph: UndirectedGraph, seed: int) -> np.ndarray:
-    """As ``tcw analyse`` groups edges with its default parameters (networks, then Leiden inside the big
-    ones), text ids."""
+    """As ``tcw analyse`` groups edges by default (networks, Leiden inside the big ones), text ids."""
     from workbench.analytics.declared import resolved
     from workbench.analytics.grouping import grouped
 
-    found = grouped(TEXT_IDS["sources"], TEXT_IDS["targets"], graph.weight, {**resolved({}), "seed": seed})
+    params = {**resolved({}), "seed": seed}
+    return _in_name_order(grouped(TEXT_IDS["sources"], TEXT_IDS["targets"], graph.weight, params))
+
+
+def _in_name_order(found: dict) -> np.ndarray:
     return np.array([found[name] for name in TEXT_IDS["names"].tolist()])
 
 
@@ -206,69 +209,6 @@ CANDIDATES = {
     "scikit-network Leiden": Candidate(run_sknetwork_leiden, "sknetwork", "BSD-3-Clause", ("scikit-network",)),
     "scikit-network Louvain": Candidate(run_sknetwork_louvain, "sknetwork", "BSD-3-Clause", ()),
 }
-
-
-def planted_graph(node_count: int, edge_count: int, seed: int) -> tuple[UndirectedGraph, np.ndarray]:
-    """Communities of 20–2,000 nodes (log-normal, median 60) on shuffled ids; 75 % of the edges inside a
-    community (weight 1 + Poisson(2)), 25 % between random nodes (weight 1 + Poisson(0.5)); every node has
-    at least one edge; exactly ``edge_count`` distinct undirected edges. Returns the graph and the plant."""
-    rng = np.random.default_rng(seed)
-    sizes = np.clip(rng.lognormal(np.log(60), 0.9, node_count // 10), 20, 2000).astype(np.int64)
-    planted = rng.permutation(np.repeat(np.arange(len(sizes)), sizes)[:node_count])
-    members = np.argsort(planted, kind="stable")
-    start = np.searchsorted(planted[members], np.arange(planted.max() + 1))
-    size = np.bincount(planted)
-    batches = [_draw(rng, planted, members, start, size, np.arange(node_count))]
-    while (have := len(np.unique(np.concatenate([b[0] for b in batches])))) < edge_count:
-        batches.append(_draw(rng, planted, members, start, size,
-                             rng.integers(0, node_count, int((edge_count - have) * 1.3) + 100)))
-    keys, weights = (np.concatenate(part) for part in zip(*batches, strict=True))
-    _, first_seen = np.unique(keys, return_index=True)
-    chosen = np.sort(first_seen)[:edge_count]
-    chosen = chosen[np.argsort(keys[chosen])]  # the order undirected_view gives
-    return UndirectedGraph(np.arange(node_count), keys[chosen] // node_count, keys[chosen] % node_count,
-                           weights[chosen]), planted
-
-
-def _draw(rng, planted, members, start, size, sources) -> tuple[np.ndarray, np.ndarray]:
-    count, node_count = len(sources), len(planted)
-    community = planted[sources]
-    targets = members[start[community] + (rng.random(count) * size[community]).astype(np.int64)]
-    between = rng.random(count) < 0.25
-    targets[between] = rng.integers(0, node_count, int(between.sum()))
-    weight = np.where(between, 1 + rng.poisson(0.5, count), 1 + rng.poisson(2.0, count)).astype(np.float64)
-    keep = sources != targets
-    low, high = np.minimum(sources, targets)[keep], np.maximum(sources, targets)[keep]
-    return low * node_count + high, weight[keep]
-
-
-def normalized_mutual_information(found: np.ndarray, planted: np.ndarray) -> float:
-    """NMI (arithmetic mean normalisation) of two labellings of the same nodes."""
-    _, found = np.unique(found, return_inverse=True)
-    _, planted = np.unique(planted, return_inverse=True)
-    _, joint = np.unique(found.astype(np.int64) * (planted.max() + 1) + planted, return_counts=True)
-
-    def entropy(counts: np.ndarray) -> float:
-        p = counts / counts.sum()
-        return float(-(p * np.log(p)).sum())
-
-    found_h, planted_h = entropy(np.bincount(found)), entropy(np.bincount(planted))
-    mutual = found_h + planted_h - entropy(joint)
-    return 2 * mutual / (found_h + planted_h) if found_h + planted_h else 1.0
-
-
-def disconnected_communities(graph: UndirectedGraph, labels: np.ndarray) -> int:
-    """How many communities fall apart into several pieces when only their inside edges are kept."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    inside = labels[graph.first] == labels[graph.second]
-    shape = (graph.node_count, graph.node_count)
-    _, piece = connected_components(coo_matrix((graph.weight[inside], (graph.first[inside],
-                                                                       graph.second[inside])), shape=shape))
-    _, community = np.unique(labels, return_inverse=True)
-    pieces = np.unique(community.astype(np.int64) * graph.node_count + piece) // graph.node_count
-    return int((np.bincount(pieces) > 1).sum())
 
 
 def worker(name: str, graph_file: Path, repeats: int) -> dict:

@@ -14,7 +14,6 @@ import pytest
 from loaders.errors import BadInput
 from loaders.workspace import Workspace
 from tests.analytics.test_analyse import AWAY, H1, H2, P1, P2, P3, P4, cluster_rows, code, ring_rows
-from tests.graph.test_graph_stores import STORES, open_store
 from tests.graph.test_writer import dump, tcw_graph
 from tests.neo4j_server import wipe
 from tests.workbench.events_builder import event, write
@@ -30,21 +29,6 @@ from workbench.graph.writer import write_graph
 from workbench.screens.privacy import pseudonym, workspace_key
 
 COMMUNITY_COUNTS = ("Community", "MEMBER_OF", "Institution", "Patient")
-
-
-@pytest.fixture(scope="module", params=STORES)
-def backend(request):
-    store = open_store(request.param, request)
-    yield store
-    store.clear()
-    store.close()
-
-
-@pytest.fixture
-def store(backend) -> GraphStore:
-    """An empty store."""
-    backend.clear()
-    return backend
 
 
 def communities_of(store: GraphStore) -> dict[str, dict]:

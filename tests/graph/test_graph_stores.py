@@ -1,10 +1,9 @@
 """Graph store queries on hand-made events and on a generated district, one suite for every store: the
 in-memory reference and Neo4j (the real local server, ``scripts/neo4j-local start``) must pass the same
-tests. ``STORES`` names the stores, ``open_store`` opens one (add a store there)."""
+tests. ``STORES`` names the stores, ``open_store`` opens one (tests/graph/conftest.py: add a store there)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta
 
 import duckdb
@@ -13,20 +12,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from loaders.workspace import Workspace
-from tests.neo4j_server import wipe
 from tests.workbench import test_screen_synth
 from tests.workbench.events_builder import START, event, write
 from workbench.graph.elements import Elements, lead_elements
 from workbench.graph.load import graph_context, load_workspace
-from workbench.graph.memory import MemoryStore
-from workbench.graph.neo4j_store import Neo4jStore
 from workbench.graph.schema import Link, SchemaError
 from workbench.graph.store import GraphStore, node_id
 from workbench.screens.leads import leads_table
 from workbench.screens.privacy import pseudonym, workspace_key
 from workbench.screens.run import screen
 
-STORES = ["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 CODE, OTHER_CODE = "81234560000000000012", "81234560000000000099"
 HOSPITAL, CLINIC, PHARMACY, PHARMACY_2 = "H50011600001", "H50011600005", "P50011600002", "P50011600003"
 HOSTILE = "8'\"`}) DETACH DELETE n //"
@@ -34,30 +29,11 @@ district = test_screen_synth.district  # the generated district (seed, truth, le
 _HOLDING: dict[int, object] = {}  # what each open store holds, so a district is loaded once per store
 
 
-def open_store(name: str, request: pytest.FixtureRequest) -> GraphStore:
-    if name == "memory":
-        return MemoryStore()
-    if name == "neo4j":
-        wipe(request.getfixturevalue("neo4j_session_driver"))
-        settings = request.getfixturevalue("neo4j_settings")
-        return Neo4jStore.connect(settings.uri, settings.user, settings.password)
-    raise ValueError(name)
-
-
-@pytest.fixture(scope="module", params=STORES)
-def backend(request):
-    store = open_store(request.param, request)
-    yield store
-    store.clear()
-    store.close()
-
-
 @pytest.fixture
-def store(backend) -> GraphStore:
-    """An empty store."""
-    backend.clear()
-    _HOLDING[id(backend)] = None
-    return backend
+def store(store) -> GraphStore:
+    """The shared empty store (tests/graph/conftest.py): whatever district it held is gone."""
+    _HOLDING[id(store)] = None
+    return store
 
 
 def _load(store: GraphStore, ws: Workspace, rows: list[dict], leads: bool = False, **options) -> GraphStore:
@@ -176,21 +152,20 @@ def test_leads_of_an_entity_with_the_role_it_plays(store, workspace):
     assert store.leads_of("Institution", "P00000000000") == []
 
 
-def test_projections_for_community_analysis(store, workspace):
-    ring = [_dispensed(0), _resold(1), _dispensed(2, code=OTHER_CODE), _resold(3, code=OTHER_CODE),
-            event(4, code="81234560000000000077", region_code="500116"),
-            event(5, code="81234560000000000077", day=1, institution_code="P51010400002", region_code="510104")]
-    _load(store, workspace, ring)
-    flows = store.projection("reflux_flows")
-    patient = node_id("Patient", pseudonym("PATIENT-1", workspace_key(workspace.root)))
-    assert list(flows.edges(data="weight")) == [(patient, node_id("Institution", PHARMACY), 2)]
-    regions = store.projection("multi_region_codes")
-    code = node_id("Code", "81234560000000000077")
-    assert set(regions[code]) == {node_id("Institution", "P50011600012"), node_id("Institution", "P51010400002")}
-    assert regions.has_edge(node_id("Institution", "P51010400002"), node_id("Region", "510104"))
-    assert node_id("Code", CODE) not in regions, "sold in one region only"
-    with pytest.raises(Exception, match="unknown projection"):
-        store.projection("brokers")
+def test_flow_events_for_graph_analytics(store, workspace):
+    once = event(6, code="81234560000000000088")
+    rows = [_dispensed(0), _resold(1), _dispensed(2, code=OTHER_CODE), _resold(3, code=OTHER_CODE), once,
+            event(4, code="81234560000000000077", kind="transfer_out"), event(5, code="81234560000000000077")]
+    _load(store, workspace, rows)
+    flows = store.flow_events()
+    patient = pseudonym("PATIENT-1", workspace_key(workspace.root))
+    assert {row["trace_code"] for row in flows} == {CODE, OTHER_CODE}, "codes sold twice or more only"
+    first = flows[0]
+    assert (first["trace_code"], first["institution_code"], first["institution_type"], first["person"],
+            first["region_code"]) == (CODE, HOSPITAL, "hospital", patient, "500116")
+    assert flows == sorted(flows, key=lambda row: (row["trace_code"], row["event_time"], row["event_id"]))
+    assert store.dispensed_codes("person", [patient, "PSN-none"]) == {patient: 2}
+    assert store.dispensed_codes("institution", [HOSPITAL, PHARMACY]) == {HOSPITAL: 2}
 
 
 def test_writing_again_or_in_other_batches_changes_nothing(store, workspace):
@@ -358,18 +333,11 @@ class TestGeneratedDistrict:
         patient = pseudonym(case["psn_no"], workspace_key(ws.root))
         assert any(lead["scenario"] == "reflux" for lead in district_store.leads_of("Patient", patient))
 
-    def test_projections_hold_the_planted_rings_and_counterfeit_codes(self, district_store, district):
-        ws, truth, _, _ = district
-        flows = district_store.projection("reflux_flows")
-        key = workspace_key(ws.root)
-        for case in _cases(truth, "reflux"):
-            assert flows.has_edge(node_id("Patient", pseudonym(case["psn_no"], key)),
-                                  node_id("Institution", case["institution_code"]))
-        regions = district_store.projection("multi_region_codes")
-        for case in _cases(truth, "counterfeit"):
-            sellers = {node_id("Institution", code) for code in case["institutions"].split("|")}
-            assert sellers <= set(regions[node_id("Code", case["trace_code"])]), case["note_en"]
-        assert Counter(label for _, label in regions.nodes(data="label"))["Region"] >= 2
+    def test_flow_events_hold_the_planted_reflux_and_counterfeit_codes(self, district_store, district):
+        _, truth, _, _ = district
+        flowing = {row["trace_code"] for row in district_store.flow_events()}
+        for case in _cases(truth, "reflux") + _cases(truth, "counterfeit"):
+            assert case["trace_code"] in flowing, case["note_en"]
 
     def test_loading_the_district_again_changes_no_count(self, district_store, district):
         ws, _, leads, _ = district

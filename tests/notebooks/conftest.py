@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium
 from tests.notebooks.artefacts import artefacts_folder
 from tests.notebooks.harness import TINY
-from tests.notebooks.lab_browser import chromium
 from tests.notebooks.lab_server import running_lab
 
 

@@ -10,16 +10,12 @@ The graph widget marks its element after each draw (``data-tcw-graph="ready"``, 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit
-
-import pytest
 
 from tests.notebooks.artefacts import artefacts_folder
 from tests.notebooks.lab_server import Lab
@@ -41,27 +37,6 @@ def local(url: str) -> bool:
     """
     parts = urlsplit(url)
     return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOCAL_HOSTS
-
-
-@contextmanager
-def chromium() -> Iterator[object]:
-    """Headless Debian chromium; without it (or Playwright) a skip with the fix, a failure under CI=true."""
-    path = shutil.which("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        path = None
-    if path is None:
-        message = "需要 Debian 的 chromium 与 playwright / Debian's chromium and playwright needed: run make setup"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class LabPage:

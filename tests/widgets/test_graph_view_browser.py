@@ -6,12 +6,10 @@ skip, except under ``CI=true``, where they fail."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from tests.analytics.test_analyse import code, ring_rows
+from tests.browser import chromium
 from tests.widgets.graph_page import GraphPage
 from tests.widgets.stores import loaded
 from tests.widgets.test_drawing import district
@@ -33,20 +31,8 @@ RIGHT_CLICK_HIDE = """() => document.querySelector("#graph .tcw-menu-hide").clic
 
 @pytest.fixture(scope="module")
 def browser():
-    path = shutil.which("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        path = None
-    if path is None:
-        message = "需要 Debian 的 chromium 与 playwright / Debian's chromium and playwright needed: run make setup"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, headless=True)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ skip, except under ``CI=true``, where they fail (``make setup`` installs it)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium
 from tests.workbench.test_report import (
     HOSTILE,
     HOSTILE_STORE,
@@ -57,20 +56,8 @@ RECORD_BLOCKED = """document.addEventListener("securitypolicyviolation", (event)
 
 @pytest.fixture(scope="module")
 def browser():
-    path = shutil.which("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        path = None
-    if path is None:
-        message = "需要 Debian 的 chromium 与 playwright / Debian's chromium and playwright needed: run make setup"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, headless=True)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

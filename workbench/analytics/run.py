@@ -92,6 +92,7 @@ def analyse(source: WorkspaceFlows | StoreFlows, overrides: Mapping[str, object]
                        "no flows to analyse", hint="ingest the uploads that hold the sales (3505) first")
     routes = routes_of(flows.routes)
     communities = ordered(find_rings(routes, params) + find_clusters(flows.copies, params))
+    # a member of several rings is named with the strongest: weaker ones first, stronger ones overwrite
     ring_of = {node_id(label, key): c.community_id for c in reversed(communities)
                if c.kind == "reflux_ring" for label, key in c.members}
     graph = flow_graph(routes)

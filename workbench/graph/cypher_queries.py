@@ -58,20 +58,6 @@ RETURN c.code AS code, fi.code AS first_seller, fi.type AS first_seller_type,
        r.event_id AS resale_event, r.event_time AS resale_time
 """
 
-#: Sales of each code sold in two or more regions, per institution and its region (``multi_region_codes``).
-MULTI_REGION_SALES = """
-MATCH (e:Event {event_type: 'sale'})-[:OF_CODE]->(c) WHERE c:Code OR c:Pack
-MATCH (e)-[:AT]->(i)
-WITH c, i, count(e) AS sales
-MATCH (i)-[:IN_REGION]->(r)
-WITH c, collect({institution: i.code, region: r.code, sales: sales}) AS places, count(DISTINCT r.code) AS regions
-WHERE regions >= 2
-UNWIND places AS place
-RETURN labels(c)[0] AS label, c.code AS code, place.institution AS institution, place.region AS region,
-       place.sales AS sales
-"""
-
-
 def by_time(event: dict) -> tuple:
     """History order: by time (events without one last), then event id.
 

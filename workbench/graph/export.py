@@ -25,8 +25,7 @@ from pathlib import Path
 import networkx as nx
 
 from loaders.atomic import write_atomic
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from workbench.screens.leads import spreadsheet_safe
 
 
 def export_subgraph(graph: nx.Graph, folder: Path, stem: str) -> list[Path]:
@@ -78,6 +77,5 @@ def _csv(rows: list[dict]) -> bytes:
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-                         for k, v in row.items()})
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")

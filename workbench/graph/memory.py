@@ -33,16 +33,13 @@ from workbench.graph.store import (
     as_time,
     chain_order,
     chain_row,
-    check_projection,
     count_table,
     flow_order,
     flow_row,
     history_row,
     lead_order,
     lead_row,
-    multi_region_graph,
     node_id,
-    reflux_flow_graph,
     sorted_paths,
     span_days,
     subgraph,
@@ -280,23 +277,6 @@ class MemoryStore(GraphStore):
         return self._props(event).get("event_type") == "sale" and any(
             self._props(place).get("type") in DISPENSERS for place in self._out(event, "AT"))
 
-    def projection(self, kind: str) -> nx.Graph:
-        if check_projection(kind) == "reflux_flows":
-            return reflux_flow_graph(self.reflux_chains())
-        return multi_region_graph(self._code_sales())
-
-    def _code_sales(self) -> list[tuple[str, str, str, str, int]]:
-        """``(code label, code, institution, region, sales)`` for every code sold at an institution with
-        a region."""
-        rows, data = [], self.graph.nodes
-        for node in self._code_nodes(None):
-            places = Counter(institution for event in self._in(node, "OF_CODE")
-                             if self._props(event).get("event_type") == "sale" for institution in self._out(event, "AT"))
-            for institution, sales in sorted(places.items()):
-                for region in self._out(institution, "IN_REGION"):
-                    rows.append((data[node]["label"], data[node]["key"], data[institution]["key"], data[region]["key"],
-                                 sales))
-        return rows
 
 
 def _by_time(event: dict) -> tuple:

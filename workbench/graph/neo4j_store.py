@@ -38,16 +38,13 @@ from workbench.graph.store import (
     as_time,
     chain_order,
     chain_row,
-    check_projection,
     count_table,
     flow_order,
     flow_row,
     history_row,
     lead_order,
     lead_row,
-    multi_region_graph,
     node_id,
-    reflux_flow_graph,
     sorted_paths,
 )
 
@@ -202,12 +199,6 @@ class Neo4jStore(GraphStore):
         query = {"person": q.DISPENSED_TO_PERSONS, "institution": q.DISPENSED_BY_INSTITUTIONS}[kind]
         rows = self._run(query, keys=sorted(set(keys)), dispensers=list(DISPENSERS), schemes=list(CODED_SCHEMES))
         return {row["key"]: row["codes"] for row in rows if row["codes"]}
-
-    def projection(self, kind: str) -> nx.Graph:
-        if check_projection(kind) == "reflux_flows":
-            return reflux_flow_graph(self.reflux_chains())
-        rows = self._run(q.MULTI_REGION_SALES)
-        return multi_region_graph((r["label"], r["code"], r["institution"], r["region"], r["sales"]) for r in rows)
 
 
 def native(values: dict) -> dict:

@@ -14,7 +14,7 @@ it never shapes an answer itself.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Protocol
@@ -39,8 +39,6 @@ FLOW_EVENT_FIELDS = ("trace_code", "event_id", "event_type", "event_time", "inst
 #: The event types ``flow_events`` returns, and the code schemes it looks at (valid codes only).
 FLOW_EVENT_TYPES = ("sale", "sale_return", "transfer_in", "transfer_out")
 CODED_SCHEMES = ("nmpa20", "gs1")
-#: What ``projection`` builds.
-PROJECTIONS = ("reflux_flows", "multi_region_codes")
 #: Institution types that dispense to patients (the start of a reflux chain).
 DISPENSERS = ("hospital", "clinic")
 #: Nodes that stand on their own: every other node stays only while something points to it (or, a pack,
@@ -124,9 +122,6 @@ class GraphStore(Protocol):
         patients (``kind`` ``person``: pseudonyms) or by each of these institutions (``institution``);
         keys with none are left out."""
 
-    def projection(self, kind: str) -> nx.Graph:
-        """A graph for community analysis (``PROJECTIONS``): ``reflux_flows`` (``reflux_flow_graph`` of
-        ``reflux_chains()``) or ``multi_region_codes`` (``multi_region_graph``)."""
 
 
 def node_id(label: str, key: str) -> str:
@@ -230,52 +225,6 @@ def subgraph(nodes: Iterable[tuple[str, str, Mapping]],
 
 def sorted_paths(paths: Iterable[Iterable[str]]) -> list[list[str]]:
     return [list(path) for path in sorted({tuple(path) for path in paths})]
-
-
-def reflux_flow_graph(chains: Iterable[Mapping]) -> nx.Graph:
-    """Patients and resellers joined by the number of distinct codes of the patient's the reseller sold
-    again (``weight``); chains without a patient are left out."""
-    codes: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for chain in chains:
-        if chain["patient"]:
-            codes[(node_id("Patient", chain["patient"]), node_id("Institution", chain["reseller"]))].add(chain["code"])
-    graph = nx.Graph()
-    for (patient, reseller), resold in sorted(codes.items()):
-        _add_entity(graph, patient)
-        _add_entity(graph, reseller)
-        graph.add_edge(patient, reseller, weight=len(resold))
-    return graph
-
-
-def multi_region_graph(sales: Iterable[tuple[str, str, str, str, int]]) -> nx.Graph:
-    """Codes sold in two or more regions, the institutions that sold them and their regions, from
-    ``(code label, code, institution, region, sales)`` rows (a store may pass every code's rows): edges
-    code–institution weighted by sales, institution–region weighted 1."""
-    rows = list(sales)
-    regions: dict[str, set[str]] = defaultdict(set)
-    for _, code, _, region, _ in rows:
-        regions[code].add(region)
-    graph = nx.Graph()
-    for label, code, institution, region, count in sorted(rows):
-        if len(regions[code]) < 2:
-            continue
-        ends = node_id(label, code), node_id("Institution", institution), node_id("Region", region)
-        for node in ends:
-            _add_entity(graph, node)
-        graph.add_edge(ends[0], ends[1], weight=int(count))
-        graph.add_edge(ends[1], ends[2], weight=1)
-    return graph
-
-
-def _add_entity(graph: nx.Graph, node: str) -> None:
-    label, key = entity(node)
-    graph.add_node(node, label=label, key=key)
-
-
-def check_projection(kind: str) -> str:
-    if kind not in PROJECTIONS:
-        raise BadInput(f"未知的投影 {kind!r} / unknown projection {kind!r}", hint=f"one of {', '.join(PROJECTIONS)}")
-    return kind
 
 
 def count_table(nodes: Counter, relationships: Counter) -> dict[str, int]:

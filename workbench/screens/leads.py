@@ -140,12 +140,21 @@ def write_leads(table: pa.Table, path: Path) -> None:
                 pacsv.write_csv(_spreadsheet_safe(table), handle)
 
 
+def spreadsheet_safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula, with a leading ``'``; anything else as it is.
+
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("P500"), spreadsheet_safe(3)
+    ("'=HYPERLINK(1)", 'P500', 3)
+    """
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def _spreadsheet_safe(table: pa.Table) -> pa.Table:
     """Text cells starting like a formula get a leading ``'`` (formula injection)."""
     columns = []
     for column in table.columns:
         if pa.types.is_string(column.type):
-            values = [f"'{v}" if v and v.startswith(_FORMULA_START) else v for v in column.to_pylist()]
+            values = [spreadsheet_safe(v) for v in column.to_pylist()]
             column = pa.array(values, pa.string())
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)

@@ -26,6 +26,7 @@ from workbench.report.pyvis_render import ROLE_NAMES, short_time
 from workbench.report_text import EVENT_TYPE_ZH, SCENARIO_NAMES
 from workbench.screens.privacy import short_pseudonym
 from workbench.widgets.aggregate import GROUP
+from workbench.widgets.ui import html_table
 
 CODE_LABELS = ("Code", "Pack")
 #: Node attributes that are not properties (the answer's own, or an app's drawing hints).
@@ -122,12 +123,9 @@ def _lead_row(lead: Mapping) -> dict:
 
 def _table(rows: Iterable[Mapping], columns: Sequence[tuple[str, str]]) -> str:
     rows = list(rows)
-    head = "".join(f"<th>{escape(title)}</th>" for _, title in columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_text(row.get(name)))}</td>" for name, _ in columns) + "</tr>"
-                   for row in rows[:ROWS_SHOWN])
     more = f'<div class="tcw-note">另有 {len(rows) - ROWS_SHOWN} 行 / {len(rows) - ROWS_SHOWN} more rows</div>' \
         if len(rows) > ROWS_SHOWN else ""
-    return f'<table class="tcw-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+    return html_table(rows[:ROWS_SHOWN], columns) + more
 
 
 def _property_name(declared, name: str) -> str:
@@ -143,14 +141,6 @@ def _value(name: str, value: object) -> object:
 
 def _shown(caption: object) -> str:
     return short_pseudonym(str(caption)) if caption is not None else ""
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
 
 
 def _iso(value: object) -> str | None:
