@@ -1,0 +1,1 @@
+"""Cases: leads, rings and entities an analyst works on and hands over as a verifiable package."""
