@@ -43,7 +43,7 @@ class Sheet:
 
 
 def safe_text(value: str) -> str:
-    """Text a spreadsheet shows as it is: a leading ``'`` before formula-like text, control characters
+    r"""Text a spreadsheet shows as it is: a leading ``'`` before formula-like text, control characters
     XML cannot hold as ``\ufffd``, cut to Excel's limit.
 
     >>> safe_text("+86 138"), safe_text("@SUM(A1)"), safe_text("普通"), safe_text("a\x00b")
