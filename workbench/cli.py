@@ -139,6 +139,45 @@ def lab(workspace: str | None, port: int, uri: str | None, no_browser: bool, ip:
     commands.lab_command(workspace, port, uri, no_browser, ip)
 
 
+
+@cli.group()
+def audit() -> None:
+    """审计日志 / the workspace audit log: every case action, export and query, hash-chained."""
+
+
+@audit.command("verify")
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+def audit_verify(workspace: str | None) -> None:
+    """校验审计日志 / check the chain: no line edited, removed or reordered, the end not cut (exit 2 if so)."""
+    from workbench import audit_commands
+
+    audit_commands.verify_command(workspace)
+
+
+@audit.command("show")
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+@click.option("--case", "case_id", default=None, metavar="ID", help="只看此案件 only this case's entries")
+@click.option("--last", type=click.IntRange(min=1), default=None, metavar="N", help="最近 N 条 only the last N entries")
+def audit_show(workspace: str | None, case_id: str | None, last: int | None) -> None:
+    """列出审计记录 / list the audit entries, oldest first."""
+    from workbench import audit_commands
+
+    audit_commands.show_command(workspace, case_id, last)
+
+
+@audit.command("repair")
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+def audit_repair(workspace: str | None) -> None:
+    """修复中断的写入 / move a partly written last line aside (recorded), update a lagging head; never tampering."""
+    from workbench import audit_commands
+
+    audit_commands.repair_command(workspace)
+
+from workbench.cases.cli import case_group  # noqa: E402  (the group imports nothing heavy)
+
+cli.add_command(case_group)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: maps bad input to exit 2 with one line."""
     try:
