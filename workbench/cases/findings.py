@@ -79,11 +79,13 @@ def find_row(rows: list[dict], column: str, key: str, what: str) -> dict:
 
 
 def events_fingerprint(ws: Workspace) -> str:
-    """A hash of the names, sizes and times of the workspace's event files and reference tables."""
-    from workbench.widgets.sources import events_state
-
-    references = sorted(str(p) for p in (ws.root / "reference").glob("*.parquet"))
-    state = [list(map(str, item)) for item in events_state(ws)] + [[p, str(Path(p).stat().st_mtime_ns)] for p in references]
+    """A hash of the names (within the workspace), sizes and times of its event files and reference tables:
+    a copied workspace keeps its findings."""
+    files = sorted(ws.event_files()) + sorted(str(p) for p in (ws.root / "reference").glob("*.parquet"))
+    state = []
+    for name in files:
+        info = Path(name).stat()
+        state.append([Path(name).relative_to(ws.root).as_posix(), info.st_size, info.st_mtime_ns])
     return hashlib.sha256(json.dumps(state).encode("utf-8")).hexdigest()
 
 
