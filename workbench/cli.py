@@ -178,6 +178,17 @@ from workbench.cases.cli import case_group  # noqa: E402  (the group imports not
 cli.add_command(case_group)
 
 
+@cli.command()
+@click.argument("institution")
+@click.option("--out", "out", required=True, help="报告文件 report file: .xlsx or .html")
+@click.option("--workspace", "-w", default=None, help="工作区 workspace folder (default $TCW_WORKSPACE or ./tcw-workspace)")
+def selfcheck(institution: str, out: str, workspace: str | None) -> None:
+    """机构自查自纠报告 / one institution's self-inspection report: its leads, collection rate, codes to explain."""
+    from workbench.selfcheck.output import selfcheck_command
+
+    selfcheck_command(institution, out, workspace)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: maps bad input to exit 2 with one line."""
     try:
