@@ -1,6 +1,7 @@
 """XLSX workbooks that are safe to open: every text cell stays text (a 20-digit code keeps its digits, text
 starting like a formula gets a leading ``'`` and is stored as a string, never a formula; OWASP ASVS
-1.2.10), numbers stay numbers, times are Excel times; written atomically (openpyxl, write-only).
+1.2.10), numbers stay numbers, times are Excel times; written atomically (xlsxwriter, constant memory, with
+its formula, number and URL guessing off).
 
 >>> import tempfile, openpyxl
 >>> path = Path(tempfile.mkdtemp()) / "a.xlsx"
@@ -15,6 +16,7 @@ starting like a formula gets a leading ``'`` and is stored as a string, never a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,6 +30,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠
 MAX_CELL_TEXT = 32_767
 #: Excel's limit on a sheet name, and the characters a sheet name may not hold.
 MAX_SHEET_NAME = 31
+#: Characters XML 1.0 cannot hold.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _BAD_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
@@ -49,59 +53,49 @@ def safe_text(value: str) -> str:
     >>> safe_text("+86 138"), safe_text("@SUM(A1)"), safe_text("普通"), safe_text("a\x00b")
     ("'+86 138", "'@SUM(A1)", '普通', 'a\ufffdb')
     """
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     text = f"'{value}" if value.startswith(FORMULA_START) else value
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    text = _NOT_IN_XML.sub("\ufffd", text)
     return text[:MAX_CELL_TEXT]
 
 
 def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> None:
     """Write the sheets to ``path`` atomically."""
-    from openpyxl import Workbook
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    for sheet in sheets:
-        _write_sheet(book, sheet)
     with atomic_path(Path(path)) as temporary:
-        book.save(temporary)
+        book = xlsxwriter.Workbook(str(temporary), {"constant_memory": True, "strings_to_formulas": False,
+                                                     "strings_to_numbers": False, "strings_to_urls": False})
+        formats = {"header": book.add_format({"bold": True}),
+                   "time": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+                   "date": book.add_format({"num_format": "yyyy-mm-dd"})}
+        for sheet in sheets:
+            _write_sheet(book, sheet, formats)
+        book.close()
 
 
-def _write_sheet(book, sheet: Sheet) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    page = book.create_sheet(sheet.name.translate(_BAD_SHEET_CHARS)[:MAX_SHEET_NAME])
+def _write_sheet(book, sheet: Sheet, formats: dict) -> None:
+    page = book.add_worksheet(sheet.name.translate(_BAD_SHEET_CHARS)[:MAX_SHEET_NAME])
     for index, (key, _) in enumerate(sheet.columns):
-        page.column_dimensions[_letter(index)].width = sheet.widths.get(key, 14)
-    page.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for _, title in sheet.columns:
-        cell = _cell(WriteOnlyCell(page), title)
-        cell.font = bold
-        header.append(cell)
-    page.append(header)
-    for row in sheet.rows:
-        page.append([_cell(WriteOnlyCell(page), row.get(key)) for key, _ in sheet.columns])
+        page.set_column(index, index, sheet.widths.get(key, 14))
+    page.freeze_panes(1, 0)
+    for index, (_, title) in enumerate(sheet.columns):
+        page.write_string(0, index, safe_text(str(title)), formats["header"])
+    for number, row in enumerate(sheet.rows, start=1):
+        for index, (key, _) in enumerate(sheet.columns):
+            _write_cell(page, number, index, row.get(key), formats)
 
 
-def _cell(cell, value: object):
-    """``cell`` holding ``value``: text as a string cell (never a formula), times and numbers as such."""
-    if value is None or isinstance(value, bool | int | float) and not isinstance(value, bool):
-        cell.value = value
-    elif isinstance(value, bool):
-        cell.value = "是" if value else "否"
-    elif isinstance(value, datetime | date):
-        cell.value = value.replace(tzinfo=None) if isinstance(value, datetime) else value
-        cell.number_format = "yyyy-mm-dd hh:mm:ss" if isinstance(value, datetime) else "yyyy-mm-dd"
+def _write_cell(page, row: int, column: int, value: object, formats: dict) -> None:
+    """Text as a string cell (never a formula), times and numbers as such, nothing for ``None``."""
+    if value is None or isinstance(value, float) and value != value:
+        return
+    if isinstance(value, bool):
+        page.write_string(row, column, "是" if value else "否")
+    elif isinstance(value, int | float):
+        page.write_number(row, column, value)
+    elif isinstance(value, datetime):
+        page.write_datetime(row, column, value.replace(tzinfo=None), formats["time"])
+    elif isinstance(value, date):
+        page.write_datetime(row, column, datetime(value.year, value.month, value.day), formats["date"])
     else:
-        cell.value = safe_text(str(value))
-        cell.data_type = "s"
-    return cell
-
-
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
+        page.write_string(row, column, safe_text(str(value)))

@@ -99,7 +99,7 @@ def _events(ws, case, members, numbers, span, max_events) -> tuple[pa.Table, int
             con.register(name, pa.table({"value": pa.array(values, pa.string())}))
         con.register("case_pairs", pairs)
         con.execute(f"CREATE TEMP TABLE found AS {EVENTS_SQL}", {"first": span[0], "last": span[1]})
-        total = con.execute("SELECT count(*) FROM found").fetchone()[0]
+        total = con.execute("SELECT count(*) FROM found").fetchall()[0][0]
         table = con.sql("SELECT * EXCLUDE (by_code) FROM found LIMIT $n", params={"n": max_events}).to_arrow_table()
     finally:
         con.close()

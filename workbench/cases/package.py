@@ -87,7 +87,8 @@ def _manifest_info(ws: Workspace, evidence, max_events: int) -> dict:
         "pseudonymisation": REVEALED if evidence.reveal else PSEUDONYMISED,
         "parameters": {"max_events": max_events, "leads": lead_params, "communities": ring_params,
                        "capped": evidence.capped,
-                       "span": [t.isoformat(sep=" ") if t else None for t in evidence.span]},
+                       "span": [t.isoformat(sep=" ") if t else None for t in evidence.span],
+                       "audit_head": audit.head(ws.root)},  # anchors the workspace's audit log at this time
         "queries": {"events": EVENTS_SQL.strip(), "members": members_of(case),
                     "leads_and_communities": "tcw screen and tcw analyse with default parameters (WORKSPACE/findings)"},
         "inputs": [Path(p) for p in ws.event_files()] + sorted((ws.root / "reference").glob("*.parquet")),
