@@ -19,6 +19,7 @@ from loaders.atomic import atomic_path
 from loaders.errors import BadInput
 from workbench.screens.privacy import PERSONAL, pseudonym
 from workbench.screens.rules import Rule
+from workbench.spreadsheet import FORMULA_START
 
 KEY = ("trace_code", "institution_code", "institutions", "med_list_codg", "first_time", "last_time", "event_count",
        "amount")
@@ -29,7 +30,6 @@ SCHEMA = pa.schema([
     ("event_count", pa.int64()), ("amount", pa.float64()), ("params", pa.string()),
     ("explanation_zh", pa.string()), ("explanation_en", pa.string()), ("details", pa.string()),
 ])  # fmt: skip
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: The leads file formats, by extension.
 LEAD_SUFFIXES = (".csv", ".parquet", ".json")
 
@@ -141,12 +141,15 @@ def write_leads(table: pa.Table, path: Path) -> None:
 
 
 def spreadsheet_safe(value: object) -> object:
-    """Text that a spreadsheet would run as a formula, with a leading ``'``; anything else as it is.
+    r"""Text that a spreadsheet would run as a formula (it starts with one of ``FORMULA_START``, the list
+    the XLSX writer uses too), with a leading ``'``; anything else as it is.
 
     >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("P500"), spreadsheet_safe(3)
     ("'=HYPERLINK(1)", 'P500', 3)
+    >>> spreadsheet_safe("＝1+1"), spreadsheet_safe("\n=1"), spreadsheet_safe(-2.5)
+    ("'＝1+1", "'\n=1", -2.5)
     """
-    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def _spreadsheet_safe(table: pa.Table) -> pa.Table:
