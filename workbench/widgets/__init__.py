@@ -2,8 +2,8 @@
 investigation apps built from it. Apps are views over the library: every action calls the same functions
 as the CLI. Names load on first use, so ``import workbench.widgets`` stays cheap.
 
->>> sorted(APPS)[:3]
-['CommunityView', 'Explorer', 'GraphView']
+>>> sorted(APPS)[:4]
+['CaseBoard', 'CasePanel', 'CommunityView', 'Explorer']
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import importlib
 #: Public name → the module that defines it.
 APPS = {
     "GraphView": "graph_view", "LeadBoard": "leadboard", "Explorer": "explorer", "PathFinder": "pathfinder",
-    "CommunityView": "community_view", "ScenarioTrainer": "trainer", "open_store": "session",
+    "CommunityView": "community_view", "ScenarioTrainer": "trainer", "CaseBoard": "case_board",
+    "CasePanel": "case_panel", "open_store": "session",
     "default_workspace": "session", "bar_chart": "charts",
 }
 __all__ = sorted(APPS)

@@ -1,7 +1,8 @@
 """``CommunityView``: the reflux rings and counterfeit clusters ``analyse`` found, and its brokers, as tables;
 a chosen community's flow drawn in a ``GraphView`` (a ring hospitals → persons → resellers → onward, edges
 as wide as their boxes; a cluster's outlets and the codes they sold copies of); a clicked member's broker
-roles, the codes it carried and the leads that flag it (``GraphStore.leads_of``)."""
+roles, the codes it carried and the leads that flag it (``GraphStore.leads_of``); the chosen community can
+open or join a case (``CasePanel``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import networkx as nx
 from workbench.graph.store import GraphStore, entity
 from workbench.report_text import BROKER_ROLES, COMMUNITY_KINDS, SCENARIO_NAMES
 from workbench.widgets import sources
+from workbench.widgets.case_panel import CasePanel
 from workbench.widgets.flows import (
     BROKER_COLUMNS,
     COMMUNITY_COLUMNS,
@@ -41,6 +43,7 @@ class CommunityView(w.VBox):
     def __init__(self, workspace=None, store: GraphStore | None = None, analysis=None, *, height: str = "560px"):
         from workbench.widgets.graph_view import GraphView
 
+        ws = None
         if store is None or analysis is None:
             ws = sources.as_workspace(workspace) if store is None or workspace is not None else None
             if store is None:
@@ -58,6 +61,7 @@ class CommunityView(w.VBox):
                                 value=None, rows=min(8, max(2, len(self.rows))), layout=w.Layout(width="100%"))
         self.explanation, self.member = w.HTML(), w.HTML()
         self.view = GraphView(store, height=height)
+        self.case = CasePanel(ws if ws is not None else workspace, "community")
         self.view.on_select(self.show_member)
         self.chooser.observe(lambda change: self.choose(change["new"]), names="value")
         tables = w.Tab([w.HTML(html_table(community_table(self.rows), COMMUNITY_COLUMNS)),
@@ -65,7 +69,7 @@ class CommunityView(w.VBox):
         tables.set_title(0, "团伙与网络 rings and clusters")
         tables.set_title(1, "中间人 brokers")
         super().__init__([w.HTML(STYLE + "<b>团伙与网络 Rings and networks</b>"), w.HTML(self.summary()), tables,
-                          self.chooser, self.explanation, self.view.box(), self.member])
+                          self.chooser, self.explanation, self.case, self.view.box(), self.member])
 
     def summary(self) -> str:
         """Counts per kind and brokers, or why there is nothing."""
@@ -86,6 +90,7 @@ class CommunityView(w.VBox):
         else:
             self.drawn = cluster_view(self.analysis.cluster_graph(community_id), known)
         self.explanation.value = note(row["explanation_zh"]) + note(row["explanation_en"])
+        self.case.target(community_id)
         self.member.value = note("点击图中的成员查看其角色、经手的码与线索 / click a member to see its roles, codes and leads")
         self.view.show(self.drawn)
 

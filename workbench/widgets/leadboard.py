@@ -1,6 +1,7 @@
 """``LeadBoard``: the workspace's leads (``tcw screen``'s, from the same ``screening``) filtered by scenario,
 score, institution and dates, sorted by score or time, 200 a page; a selected lead shows its explanation
-and its subgraph (what it flags and its codes' histories) in a ``GraphView``.
+and its subgraph (what it flags and its codes' histories) in a ``GraphView``, and can open or join a case
+(``CasePanel``).
 
 >>> rows = [{"lead_id": "a", "scenario": "reflux", "score": 0.9, "institution_code": "P1", "institutions": "H1|P1",
 ...          "first_time": "2025-06-01T00:00:00", "last_time": "2025-07-01T00:00:00"},
@@ -23,6 +24,7 @@ import ipywidgets as w
 
 from workbench.report_text import SCENARIO_NAMES
 from workbench.widgets import sources
+from workbench.widgets.case_panel import CasePanel
 from workbench.widgets.subgraphs import lead_graph
 from workbench.widgets.ui import STYLE, as_datetime, day, html_table, minute, note
 
@@ -95,11 +97,12 @@ class LeadBoard(w.VBox):
         self.previous, self.next = w.Button(description="◀ 上一页 previous"), w.Button(description="下一页 next ▶")
         self.details = w.HTML(note("选择一条线索查看说明与关系图 / select a lead to see its explanation and graph"))
         self.view = GraphView(store, height=height)
+        self.case = CasePanel(self.workspace, "lead")
         self.table.observe(lambda change: self.select(change["new"]), names="value")
         self.previous.on_click(lambda _: self.turn(-1))
         self.next.on_click(lambda _: self.turn(1))
         super().__init__([w.HTML(STYLE + "<b>线索 Leads</b>"), self.filters, w.HBox([self.count, self.previous, self.next]),
-                          self.table, self.details, self.view.box()])
+                          self.table, self.details, self.case, self.view.box()])
         self.refresh()
 
     def _filters(self) -> None:
@@ -152,6 +155,7 @@ class LeadBoard(w.VBox):
         lead = next(row for row in self.leads if row["lead_id"] == lead_id)
         self.selected = lead
         self.details.value = lead_html(lead)
+        self.case.target(lead_id)
         self.view.show(lead_graph(self.store, lead))
 
 
