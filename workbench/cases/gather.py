@@ -33,9 +33,11 @@ MAX_FLAGGING = 500
 #: The events query: the case codes' events, the events of (institution, product) pairs of product-level
 #: leads, of the institutions and persons the case names; inside the span. Codes first, then by time.
 EVENTS_SQL = """
-SELECT e.*, (e.trace_code IN (SELECT value FROM case_codes)) AS by_code
-FROM events e
-WHERE (e.trace_code IN (SELECT value FROM case_codes)
+SELECT e.event_id, e.event_time, e.event_type, e.trace_code, e.med_list_codg, e.product_name, e.institution_code,
+       e.institution_type, e.region_code, e.psn_no, e.psn_name, e.certno, e.setl_id, e.quantity, e.unit_price,
+       e.amount, e.supplier, e.batch_no, e.source_file, e.source_line, c.value IS NOT NULL AS by_code
+FROM events e LEFT JOIN case_codes c ON c.value = e.trace_code
+WHERE (c.value IS NOT NULL
        OR e.institution_code IN (SELECT value FROM case_institutions)
        OR (e.institution_code, e.med_list_codg) IN (SELECT (institution, product) FROM case_pairs)
        OR e.psn_no IN (SELECT value FROM case_person_numbers))
@@ -73,7 +75,8 @@ def gather(ws: Workspace, case: Case, reveal: bool = False, max_events: int = MA
     members = members_of(case)
     span = case_span(case)
     key = workspace_key(ws.root)
-    numbers = _person_numbers(ws, members["persons"], key) if members["persons"] else {}
+    named = case.keys("person")  # a community's persons are reached through its codes
+    numbers = _person_numbers(ws, named, key) if named else {}
     events, total = _events(ws, case, members, numbers, span, max_events)
     events = _persons(events, key, reveal)
     leads, communities = _flagging(ws, case, members)

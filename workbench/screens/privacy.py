@@ -34,7 +34,7 @@ _PSEUDONYM = re.compile(rf"{PREFIX}[0-9a-f]{{{KEY_HEX}}}")
 
 def pseudonym(value: str, key: bytes) -> str:
     """A stable pseudonym for one person number, name or ID number."""
-    return PREFIX + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:KEY_HEX]
+    return PREFIX + hmac.digest(key, value.encode("utf-8"), hashlib.sha256).hex()[:KEY_HEX]
 
 
 def is_pseudonym(text: object) -> bool:
