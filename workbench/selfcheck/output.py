@@ -20,6 +20,7 @@ import click
 from loaders.atomic import write_atomic
 from loaders.errors import BadInput
 from loaders.workspace import Workspace
+from workbench import audit
 from workbench.selfcheck.inspection import SelfInspection, self_inspection
 from workbench.selfcheck.rows import (
     CODE_COLUMNS,
@@ -72,8 +73,11 @@ def selfcheck_command(institution: str, out: str, workspace: str | None) -> None
     if not institution.strip():
         raise BadInput("机构编码为空 / the institution code is empty",
                        hint="give a 定点医药机构编码 fixmedins_code, e.g. P50011600012")
-    report = self_inspection(Workspace(workspace_folder(workspace)), institution)
+    ws = Workspace(workspace_folder(workspace))
+    report = self_inspection(ws, institution)
     write_self_inspection(report, path)
+    audit.record(ws.root, "selfcheck", None, {"institution": report.profile.code, "out": str(path),
+                                              "leads": len(report.leads)})
     counts = "；".join(f"{scenario_name(s)} {len(items)}" for s, items in report.by_scenario.items())
     click.echo(f"机构 institution {report.profile.code} {report.profile.name}: 线索 leads {len(report.leads)}"
                f"（{counts or '无 none'}），待说明追溯码 codes to explain {len(report.codes)}，"
