@@ -145,7 +145,7 @@ def _busiest(ws: Workspace) -> str:
     import duckdb
 
     return duckdb.sql("SELECT institution_code FROM read_parquet($p) GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
-                      params={"p": ws.event_files()}).fetchone()[0]
+                      params={"p": ws.event_files()}).fetchall()[0][0]
 
 
 if __name__ == "__main__":
