@@ -32,12 +32,13 @@ from workbench.cases.package import export_case  # noqa: E402
 from workbench.cases.verify import verify_package  # noqa: E402
 
 HEADERS = ["接口编号", "定点医药机构编码", "定点医药机构名称", "医保药品编码", "药品名称", "人员编号", "人员姓名",
-           "证件号码", "结算ID", "销售/退货数量", "销售时间", "最终成交单价", "追溯码", "定点医药机构批次流水号"]
+           "证件号码", "结算ID", "销售/退货数量", "销售时间", "最终成交单价", "追溯码", "定点医药机构批次流水号",
+           "库存变更类型", "数量", "库存变更时间"]
 
 
 def ring_rows(codes: int, seed: int = 5) -> list[list[str]]:
     """The planted ring's upload rows: each box sold at a hospital to a collector, resold at a pharmacy
-    (a third first moved to another pharmacy by 3502), 10–60 days later."""
+    (a third first moved from another pharmacy by 3502 transfer out and in), 10–60 days later."""
     rng = random.Random(seed)
     hospitals = [f"H5001169{i:04d}" for i in range(3)]
     pharmacies = [f"P5001169{i:04d}" for i in range(8)]
@@ -51,15 +52,19 @@ def ring_rows(codes: int, seed: int = 5) -> list[list[str]]:
         resold = sold + timedelta(days=rng.randrange(10, 60))
         if n % 3 == 0:
             mover = rng.choice([p for p in pharmacies if p != pharmacy])
-            rows.append(_row("3502", mover, "转手药房", "", resold - timedelta(days=3), code, n, "t"))
+            moved = resold - timedelta(days=3)
+            rows.append(_row("3502", mover, "转手药房", "", moved, code, n, "t", change="102"))  # 调拨出库
+            rows.append(_row("3502", pharmacy, "回收药房", "", moved, code, n, "u", change="101"))  # 调拨入库
         rows.append(_row("3505", pharmacy, "回收药房", f"5001169800{n:06d}", resold, code, n, "b"))
     return rows
 
 
-def _row(infno, inst, name, person, when, code, n, tag) -> list[str]:
+def _row(infno, inst, name, person, when, code, n, tag, change="") -> list[str]:
+    sold = "" if change else when.strftime("%Y-%m-%d %H:%M:%S")
+    moved = when.strftime("%Y-%m-%d %H:%M:%S") if change else ""
     return [infno, inst, f"{name}{inst[-2:]}", "XA10BBC578A021418780007", "格列美脲片", person,
             f"张{n % 97}" if person else "", f"50011619800101{n % 9999:04d}" if person else "", f"S{tag}{n}",
-            "1", when.strftime("%Y-%m-%d %H:%M:%S"), "19.80", code, f"B{tag}{n:07d}"]
+            "" if change else "1", sold, "19.80", code, f"B{tag}{n:07d}", change, "1" if change else "", moved]
 
 
 def planted_workspace(base: Path, folder: Path, codes: int) -> Workspace:
@@ -93,7 +98,7 @@ def measure(ws: Workspace, item: tuple[str, str], out: Path, label: str) -> None
 
     capped = read_manifest(folder)["parameters"].get("capped") or {}
     print(f"{label}: findings {found:.1f} s ({len(communities)} communities); export {exported:.1f} s; "
-          f"verify {verified:.2f} s ({'ok' if not problems else problems}); folder {size / 2**20:.2f} MiB, "
+          f"verify {verified:.2f} s ({problems or 'ok'}); folder {size / 2**20:.2f} MiB, "
           f"zip {archive.stat().st_size / 2**20:.2f} MiB; capped {capped}")
     for path in sorted(folder.iterdir()):
         print(f"  {path.name}: {path.stat().st_size / 2**10:.0f} KiB")
