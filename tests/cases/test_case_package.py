@@ -133,6 +133,8 @@ def test_the_manifest_names_inputs_parameters_and_every_file(packages):
     assert {entry["path"] for entry in manifest["inputs"]} >= {Path(p).relative_to(ws.root).as_posix()
                                                               for p in ws.event_files()}
     assert manifest["tool"]["name"] == "tcw" and manifest["queries"]["events"].startswith("SELECT")
+    uploads = [entry for entry in manifest["inputs"] if "/uploads/" in entry["path"]]
+    assert uploads and all(len(entry["sha256"]) == 64 for entry in uploads)  # the uploads behind the events
     (params,) = manifest["parameters"]["leads"].values()
     assert "min_span_days" in params or params  # the lead's own parameters travel with it
 

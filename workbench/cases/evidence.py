@@ -44,3 +44,5 @@ class Evidence:
     institutions: dict = field(default_factory=dict)
     #: Product code → product name where known.
     products: dict = field(default_factory=dict)
+    #: The upload files behind the listed events, as ingest recorded them (the package shows names only).
+    sources: tuple[str, ...] = ()

@@ -78,6 +78,7 @@ def gather(ws: Workspace, case: Case, reveal: bool = False, max_events: int = MA
     named = case.keys("person")  # a community's persons are reached through its codes
     numbers = _person_numbers(ws, named, key) if named else {}
     events, total = _events(ws, case, members, numbers, span, max_events)
+    sources = tuple(sorted({name for name in events.column("source_file").to_pylist() if name}))
     events = _persons(events, key, reveal)
     leads, communities = _flagging(ws, case, members)
     if reveal:
@@ -85,7 +86,7 @@ def gather(ws: Workspace, case: Case, reveal: bool = False, max_events: int = MA
     return Evidence(case=case, leads=leads, communities=communities, events=events, span=_event_span(events, span),
                     reveal=reveal, capped={"events": total - events.num_rows} if total > events.num_rows else {},
                     institutions=_institutions(ws, events, members["institutions"]),
-                    products=_products(ws, events, members["products"]))
+                    products=_products(ws, events, members["products"]), sources=sources)
 
 
 def _events(ws, case, members, numbers, span, max_events) -> tuple[pa.Table, int]:

@@ -90,8 +90,10 @@ def _manifest_info(ws: Workspace, evidence, max_events: int) -> dict:
                        "span": [t.isoformat(sep=" ") if t else None for t in evidence.span],
                        "audit_head": audit.head(ws.root)},  # anchors the workspace's audit log at this time
         "queries": {"events": EVENTS_SQL.strip(), "members": members_of(case),
-                    "leads_and_communities": "tcw screen and tcw analyse with default parameters (WORKSPACE/findings)"},
-        "inputs": [Path(p) for p in ws.event_files()] + sorted((ws.root / "reference").glob("*.parquet")),
+                    "leads_and_communities": "tcw screen and tcw analyse with default parameters (WORKSPACE/findings)",
+                    "uploads_not_found": [p for p in evidence.sources if not Path(p).is_file()]},
+        "inputs": [Path(p) for p in ws.event_files()] + sorted((ws.root / "reference").glob("*.parquet"))
+        + [Path(p) for p in evidence.sources if Path(p).is_file()],
         "input_root": ws.root,
     }
 
