@@ -135,7 +135,7 @@ def import_files_command(workspace: str | None, folder: str | Path) -> None:
     click.echo("停止 Neo4j 后在该目录运行 / with Neo4j stopped, run in that folder (it replaces the database):")
     click.echo(f"  cd {shlex.quote(str(folder))} && neo4j-admin " + shlex.join(admin_arguments(here)))
     click.echo("然后启动 Neo4j 并运行 / then start Neo4j and run `tcw graph` once: it adds the constraints and indexes, "
-               "checks every event is there and writes the communities")
+               "checks every event is there and writes the communities and cases")
 
 
 def doctor_command(workspace: str | None, repair: bool) -> None:

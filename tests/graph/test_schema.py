@@ -30,13 +30,14 @@ def _declared() -> dict:
 def test_the_labels_and_relationships_investigators_walk_are_declared():
     declared = schema()
     assert [label.name for label in declared.labels] == ["Code", "Pack", "Product", "Institution", "Patient",
-                                                         "Region", "Event", "Lead", "Community"]
+                                                         "Region", "Event", "Lead", "Community", "Case"]
     assert {label.name: label.caption_zh for label in declared.labels}["Patient"] == "参保人"
     for link in [("Event", "OF_CODE", "Code"), ("Event", "AT", "Institution"), ("Event", "TO_PATIENT", "Patient"),
                  ("Event", "FROM_SUPPLIER", "Institution"), ("Code", "OF_PRODUCT", "Product"),
                  ("Pack", "CONTAINS", "Code"), ("Institution", "IN_REGION", "Region"), ("Region", "PART_OF", "Region"),
                  ("Lead", "FLAGS", "Patient"), ("Institution", "MEMBER_OF", "Community"),
-                 ("Patient", "MEMBER_OF", "Community")]:
+                 ("Patient", "MEMBER_OF", "Community"), ("Case", "HOLDS", "Lead"), ("Case", "HOLDS", "Pack"),
+                 ("Case", "HOLDS", "Patient")]:
         assert Link(*link) in declared.links()
     assert Link("Event", "AT", "Code") not in declared.links()
 

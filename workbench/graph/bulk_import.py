@@ -2,8 +2,9 @@
 merged in the same order), as CSV files for ``neo4j-admin database import full`` into an empty, stopped
 database; the constraints and indexes follow when the server is back (``Neo4jStore`` makes them).
 Transactions are skipped altogether, so this is the fast way to put a large district into a new server;
-every later load goes through ``tcw graph``. The ``Community`` nodes are not in the files: they come from
-analysing the whole workspace once it is loaded, so the ``tcw graph`` run after the import writes them.
+every later load goes through ``tcw graph``. The ``Community`` and ``Case`` nodes are not in the files:
+communities come from analysing the whole workspace once it is loaded, and cases are kept in step with the
+case store by every ``tcw graph``, so the run after the import writes both.
 
 Every node gets its record number as its id (``--id-type=actual``: the import maps no keys): events are
 numbered 0, 1, … as they stream to their file (their ids must be unique); codes, persons, institutions

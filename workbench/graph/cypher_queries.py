@@ -90,12 +90,13 @@ RETURN removed
 """
 
 #: One step of the sweep, in one transaction: up to 10,000 ``UNSWEPT`` nodes unmarked, and those left
-#: unreferenced (see ``GraphStore.remove``) removed, their own ends marked in turn.
+#: unreferenced (see ``GraphStore.remove``: only ``$weak`` relationships point to them) removed, their own
+#: ends marked in turn.
 SWEEP = """
 MATCH (n:Unswept) WITH n LIMIT 10000
 REMOVE n:Unswept
 WITH n WHERE none(label IN labels(n) WHERE label IN $standalone)
-  AND NOT EXISTS { (n)<--() } AND NOT EXISTS { (n)-[:CONTAINS]->() }
+  AND NOT EXISTS { (n)<-[r]-() WHERE NOT type(r) IN $weak } AND NOT EXISTS { (n)-[:CONTAINS]->() }
 OPTIONAL MATCH (n)--(end) WHERE elementId(end) <> elementId(n)
 FOREACH (marked IN CASE WHEN end IS NULL THEN [] ELSE [end] END | SET marked:Unswept)
 WITH DISTINCT n

@@ -27,6 +27,7 @@ from workbench.graph.store import (
     DISPENSERS,
     FLOW_EVENT_TYPES,
     STANDALONE,
+    WEAK,
     Entity,
     GraphStore,
     allowed_labels,
@@ -122,7 +123,8 @@ class MemoryStore(GraphStore):
         return len(nodes)
 
     def _unreferenced(self, node: str) -> bool:
-        return (self.graph.nodes[node]["label"] not in STANDALONE and not self.graph.in_degree(node)
+        return (self.graph.nodes[node]["label"] not in STANDALONE
+                and all(type_ in WEAK for _, _, type_ in self.graph.in_edges(node, keys=True))
                 and not self._out(node, "CONTAINS"))
 
     def close(self) -> None:

@@ -32,6 +32,7 @@ from workbench.graph.store import (
     DISPENSERS,
     FLOW_EVENT_TYPES,
     STANDALONE,
+    WEAK,
     Entity,
     GraphStore,
     allowed_labels,
@@ -131,7 +132,7 @@ class Neo4jStore(GraphStore):
     def _sweep(self) -> None:
         """Remove what removals left unreferenced (``UNSWEPT`` nodes), a transaction per step."""
         while self._run(q.UNSWEPT_LEFT)[0]["left"]:
-            self._run(q.SWEEP, standalone=list(STANDALONE))
+            self._run(q.SWEEP, standalone=list(STANDALONE), weak=list(WEAK))
             checkpoint("graph sweep")
 
     def _run_chunked(self, query: str, ids: Iterable[str], chunk: int = 100_000, **params) -> list[dict]:

@@ -43,8 +43,12 @@ CODED_SCHEMES = ("nmpa20", "gs1")
 DISPENSERS = ("hospital", "clinic")
 #: Nodes that stand on their own: every other node stays only while something points to it (or, a pack,
 #: while it contains something); ``remove`` takes away the ones it leaves unreferenced. A community goes
-#: only when the analysis no longer finds it (``workbench.graph.communities``).
-STANDALONE = ("Event", "Lead", "Community")
+#: only when the analysis no longer finds it (``workbench.graph.communities``), a case only when the
+#: workspace's case store no longer has it (``workbench.graph.cases``).
+STANDALONE = ("Event", "Lead", "Community", "Case")
+#: Relationships that do not keep their end in the graph: a case holds only what the load put there, so a
+#: code whose events were all withdrawn goes even when a case holds it, as a clean load would leave it out.
+WEAK = ("HOLDS",)
 
 
 class GraphStore(Protocol):
@@ -75,9 +79,9 @@ class GraphStore(Protocol):
 
     def remove(self, label: str, keys: Iterable[str]) -> int:
         """Remove the nodes of ``label`` with these keys and their relationships, then every node this
-        leaves unreferenced (not ``STANDALONE``, nothing points to it and it contains nothing: a code only
-        removed events scanned, then its product, an institution's region…): the graph a clean load of
-        what remains would give. How many of ``keys`` were stored."""
+        leaves unreferenced (not ``STANDALONE``, nothing but ``WEAK`` relationships points to it and it
+        contains nothing: a code only removed events scanned, then its product, an institution's region…):
+        the graph a clean load of what remains would give. How many of ``keys`` were stored."""
 
     def close(self) -> None:
         """Release what the store holds (connections)."""

@@ -3,8 +3,9 @@
 Connecting comes first (a wrong password or a server that does not answer stops the command in one line
 before any work), then the constraints, the screens (DuckDB) and the load: one transaction per batch of
 events, every node and event keyed, so writing the same workspace twice changes no count and a load
-stopped half way and run again ends in the graph of one clean load. Last, the workspace's rings and
-clusters (``analyse``, default parameters) become ``Community`` nodes (``workbench.graph.communities``).
+stopped half way and run again ends in the graph of one clean load. Then the workspace's rings and
+clusters (``analyse``, default parameters) become ``Community`` nodes (``workbench.graph.communities``),
+and last its cases ``Case`` nodes (``workbench.graph.cases``).
 
 >>> graph_settings("bolt://db:7687", {"NEO4J_USER": "analyst", "NEO4J_PASSWORD": "pw"})
 GraphSettings(uri='bolt://db:7687', user='analyst', password='***')
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from loaders.errors import BadInput
 from loaders.recovery import settle
 from loaders.workspace import Workspace
+from workbench.cases.actions import list_cases
+from workbench.graph.cases import write_cases
 from workbench.graph.communities import workspace_analysis, write_communities
 from workbench.graph.load import Progress, load_workspace
 from workbench.graph.store import GraphStore
@@ -119,7 +122,8 @@ def require_events(ws: Workspace) -> None:
 def write_graph(store: GraphStore, ws: Workspace, batch_size: int = BATCH_SIZE,
                 progress: Callable[[Progress], None] | None = None) -> GraphReport:
     """Screen the workspace and write its pack relations, events and leads into ``store``, then its
-    communities (none when no code was sold twice)."""
+    communities (none when no code was sold twice), then its cases (none before the first case: the
+    case file is not made here)."""
     from workbench.screens.run import screen
 
     require_events(ws)
@@ -131,6 +135,7 @@ def write_graph(store: GraphStore, ws: Workspace, batch_size: int = BATCH_SIZE,
     read = load_workspace(store, ws, leads, batch_size=batch_size, progress=progress)
     loaded = time.perf_counter()
     read |= write_communities(store, workspace_analysis(ws))
+    read |= write_cases(store, list_cases(ws))
     return GraphReport(read, store.counts(), screened - began, loaded - screened, time.perf_counter() - loaded)
 
 
@@ -158,7 +163,8 @@ def graph_summary(report: GraphReport) -> str:
                       + (f"; 团伙分析 analysis ({report.community_seconds:.1f} s)" if "communities" in read else ""),
                       f"写入 written: {read['events']:,} 事件 events, {read['leads']:,} 线索 leads, "
                       f"{read['pack_relations']:,} 包装关系 pack relations ({report.write_seconds:.1f} s, {rate:,.0f} events/s)",
-                      *_removed(read), *community_lines(read), f"节点 nodes: {nodes or '-'}", f"关系 relationships: {links or '-'}"])
+                      *_removed(read), *community_lines(read), *case_lines(read), f"节点 nodes: {nodes or '-'}",
+                      f"关系 relationships: {links or '-'}"])
 
 
 def _removed(read: Mapping[str, int]) -> list[str]:
@@ -182,3 +188,15 @@ def community_lines(read: Mapping[str, int]) -> list[str]:
         return []
     return [f"团伙/网络 communities: {read['communities']:,} 写入 written, {read['removed_communities']:,} 移除 removed "
             "(不再成立 no longer found)"]
+
+
+def case_lines(read: Mapping[str, int]) -> list[str]:
+    """The summary's line on the ``Case`` nodes (none when the workspace has no case and none was removed).
+
+    >>> case_lines({"cases": 2, "case_items": 5, "skipped_case_items": 1, "removed_cases": 0})
+    ['案件 cases: 2 写入 written (5 条目 items linked, 1 条目不在图中 items not in the graph), 0 移除 removed']
+    """
+    if not read.get("cases") and not read.get("removed_cases"):
+        return []
+    return [f"案件 cases: {read['cases']:,} 写入 written ({read['case_items']:,} 条目 items linked, "
+            f"{read['skipped_case_items']:,} 条目不在图中 items not in the graph), {read['removed_cases']:,} 移除 removed"]
