@@ -5,6 +5,7 @@ aggregation tests."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 import pyarrow as pa
@@ -112,3 +113,41 @@ def ring_evidence(codes: int = 300, sites: int = 6, persons: int = 120, resales:
     case = Case("CASE-BIG", "大团伙", "investigating", "", "", "2026-01-01T00:00:00", "ana", "2026-01-01T00:00:00",
                 items=(CaseItem("community", "RING-BIG", ring), CaseItem("lead", "LEAD-BIG", lead)))
     return Evidence(case, [lead], [ring], table)
+
+
+#: The planted flow ring: 3 hospitals → 12 collectors → 8 pharmacies.
+FLOW_HOSPITALS = [f"H5001169{k:04d}" for k in range(3)]
+FLOW_PHARMACIES = [f"P5001169{k:04d}" for k in range(8)]
+FLOW_COLLECTORS = [f"PSN-{k:032x}" for k in range(1, 13)]
+
+
+def flow_ring_evidence(codes: int = 1000, seed: int = 5) -> Evidence:
+    """A community-only case of a planted reflux ring like the case benchmark's: each of ``codes`` boxes bought
+    by a hospital, sold to one of 12 collectors, resold 10–60 days later by one of 8 pharmacies to a buyer of
+    its own; every third box first moved to the reselling pharmacy from another by 3502 transfer out and in
+    (both at one moment). The ring lists every code, so its codes are too many to stay per code."""
+    rng = random.Random(seed)
+    start, rows, listed = datetime(2025, 3, 1, 9), [], []
+    for n in range(codes):
+        code, collector = f"8{rng.randrange(10**18, 10**19):019d}", rng.choice(FLOW_COLLECTORS)
+        hospital, pharmacy = rng.choice(FLOW_HOSPITALS), rng.choice(FLOW_PHARMACIES)
+        sold = start + timedelta(days=rng.randrange(120), minutes=rng.randrange(600))
+        resold = sold + timedelta(days=rng.randrange(10, 60))
+        steps = [(sold - timedelta(days=5), "purchase", hospital, None), (sold, "sale", hospital, collector)]
+        if n % 3 == 0:
+            mover = rng.choice([p for p in FLOW_PHARMACIES if p != pharmacy])
+            moved = resold - timedelta(days=3)
+            steps += [(moved, "transfer_in", pharmacy, None), (moved, "transfer_out", mover, None)]
+        steps.append((resold, "sale", pharmacy, f"PSN-{10**6 + n:032x}"))
+        for step, (moment, kind, site, who) in enumerate(steps):
+            rows.append({"event_id": f"F{n:05d}-{step}", "event_time": moment, "event_type": kind, "trace_code": code,
+                         "med_list_codg": "XA10BBC578A021418780007", "institution_code": site,
+                         "institution_type": "hospital" if site[0] == "H" else "pharmacy", "region_code": "500116",
+                         "person": who, "quantity": 1.0, "amount": 19.8 if kind == "sale" else None})
+        listed.append(code)
+    ring = {"community_id": "RING-FLOW", "kind": "reflux_ring", "rank": 1, "score": 0.95,
+            "institutions": "|".join(FLOW_HOSPITALS + FLOW_PHARMACIES), "persons": "|".join(FLOW_COLLECTORS),
+            "trace_codes": "|".join(listed), "code_count": codes, "event_count": len(rows)}
+    case = Case("CASE-FLOW", "回流团伙", "investigating", "", "", "2026-01-01T00:00:00", "ana", "2026-01-01T00:00:00",
+                items=(CaseItem("community", "RING-FLOW", ring),))
+    return Evidence(case, [], [ring], events_table(rows))

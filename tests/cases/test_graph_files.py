@@ -1,7 +1,7 @@
 """The case graph and its files: what the graph holds (the reflux chain hospital → code → person and
 pharmacy → code → another person), GraphML and GEXF read back by networkx with the same nodes, edges,
 types, Chinese labels and times, the CSV files (BOM, formula-like cells neutralised), characters XML cannot
-hold, and merging past the cap with counts that add up to the events."""
+hold, and merging past the cap (per code, along the codes' flow, per product) with counts that add up to the events."""
 
 from __future__ import annotations
 
@@ -197,8 +197,9 @@ def test_export_subgraph_survives_control_characters(tmp_path):
     assert "'=医院" in paths[1].read_text(encoding="utf-8-sig")
 
 
-def counts(graph, types):
-    return sum(d["count"] for *_, d in graph.edges(data=True) if d["type"] in types)
+def counts(graph, types, events=False):
+    """The edges' ``count`` (``events``: their ``events``) summed over some types."""
+    return sum(d["events" if events else "count"] for *_, d in graph.edges(data=True) if d["type"] in types)
 
 
 def test_past_the_cap_edges_merge_per_code_and_the_counts_add_up():
@@ -208,23 +209,26 @@ def test_past_the_cap_edges_merge_per_code_and_the_counts_add_up():
     assert graph.graph["aggregation_level"] == 1 and graph.graph["event_edges"] == 3900
     assert "合并" in graph.graph["aggregation"] and "merged per (institution, trace code" in graph.graph["aggregation"]
     assert counts(graph, {"purchase", "sale"}) == events == 2100
-    assert counts(graph, {"SOLD_TO"}) == 1800
+    assert counts(graph, {"SOLD_TO"}) == 1800 and counts(graph, {"SOLD_TO"}, events=True) == 0
+    assert counts(graph, {"purchase", "sale"}, events=True) == events
     merged = graph.edges["Institution:P50011600000", f"Code:8{0:019d}", "sale"]
     assert merged["count"] == 2 and merged["amount"] == 20.0 and merged["persons"] == 2
     assert merged["first_time"] < merged["last_time"]
 
 
-def test_far_past_the_cap_other_codes_merge_per_product_and_the_case_codes_stay(tmp_path):
+def test_far_past_the_cap_other_codes_merge_along_their_flow_and_the_case_codes_stay(tmp_path):
     evidence = ring_evidence()
     graph = case_graph(evidence)
-    assert graph.graph["aggregation_level"] == 2
-    assert "institution, product, event type" in graph.graph["aggregation"]
-    assert counts(graph, {"purchase", "sale"}) == evidence.events.num_rows
+    assert graph.graph["aggregation_level"] == 2 and "along each code's flow" in graph.graph["aggregation"]
+    assert counts(graph, {"purchase", "sale", "SOLD_TO"}, events=True) == evidence.events.num_rows
     codes = {d["key"] for _, d in graph.nodes(data=True) if d["type"] == "Code"}
     assert codes == {f"8{k:019d}" for k in range(0, 300, 3)}  # the ring's own codes, per code
-    person_edges = edges_of(graph, "SOLD_TO")
-    assert {u for u, *_ in person_edges} <= {f"Code:{code}" for code in codes}
-    assert counts(graph, {"SOLD_TO"}) == 100 * 6
+    per_code = [(u, d) for u, _, _, d in edges_of(graph, "SOLD_TO") if u.startswith("Code:")]
+    assert {u for u, _ in per_code} == {f"Code:{code}" for code in codes}
+    assert sum(d["count"] for _, d in per_code) == 100 * 6
+    flows = [d for u, _, _, d in edges_of(graph, "SOLD_TO") if u.startswith("Institution:")]
+    assert sum(d["count"] for d in flows) == 200 * 6  # the other codes' sales, institution → person
+    assert sum(d["count"] for *_, d in edges_of(graph, "REAPPEARED_AT")) == 200 * 5
     assert graph.number_of_edges() < 2000
     started = time.monotonic()
     paths = write_graph_files(graph, tmp_path)
@@ -237,7 +241,18 @@ def test_when_the_rings_codes_are_too_many_only_the_codes_the_case_names_stay():
     evidence = ring_evidence()
     graph = case_graph(evidence, max_event_edges=500)
     assert graph.graph["aggregation_level"] == 2 and "own 1 codes" in graph.graph["aggregation"]
-    assert counts(graph, {"purchase", "sale"}) == evidence.events.num_rows
+    assert counts(graph, {"purchase", "sale", "SOLD_TO"}, events=True) == evidence.events.num_rows
     per_code = {v for u, v, d in graph.edges(data=True) if d["type"] == "sale" and v.startswith("Code:")}
     assert per_code == {f"Code:8{0:019d}"}  # the lead's code
-    assert counts(graph, {"SOLD_TO"}) == 6 and graph.number_of_edges() < 500
+    assert sum(d["count"] for u, _, _, d in edges_of(graph, "SOLD_TO") if u.startswith("Code:")) == 6
+    assert sum(1 for *_, d in graph.edges(data=True) if "events" in d) <= 500
+
+
+def test_past_the_flow_other_codes_merge_per_product():
+    evidence = ring_evidence()
+    graph = case_graph(evidence, max_event_edges=100)
+    assert graph.graph["aggregation_level"] == 3 and "institution, product, event type" in graph.graph["aggregation"]
+    assert counts(graph, {"purchase", "sale"}) == counts(graph, {"purchase", "sale"}, events=True) == 2100
+    products = {v for _, v, d in graph.edges(data=True) if d["type"] == "sale" and v.startswith("Product:")}
+    assert len(products) == 7 and counts(graph, {"SOLD_TO"}) == 6  # only the lead's code keeps its persons
+    assert not edges_of(graph, "REAPPEARED_AT") and sum(1 for *_, d in graph.edges(data=True) if "events" in d) <= 100

@@ -38,7 +38,7 @@ CASE_STYLE = ("#393b79", "hexagon")
 DRAW_ORDER = {"Case": 0, "Community": 1, "Institution": 1, "Lead": 2, "Code": 3, "Person": 4, "Product": 5}
 #: Edge colours by type (event edges grey).
 EDGE_COLOURS = {"HOLDS": "#393b79", "FLAGS": "#ff7f0e", "MEMBER_OF": "#e377c2", "SOLD_TO": "#9467bd",
-                "RETURNED_BY": "#8c564b"}
+                "RETURNED_BY": "#8c564b", "REAPPEARED_AT": "#d62728", "TRANSFER": "#2ca02c"}
 #: Tooltip lines: attribute → its Chinese and English name.
 TOOLTIP = {"first_time": "首次 first", "last_time": "末次 last", "institution_type": "机构类型 type",
            "region_code": "行政区划 region", "scenario": "场景 scenario", "score": "可疑度 score",
@@ -84,14 +84,17 @@ def drawing(graph: nx.MultiDiGraph, max_nodes: int = MAX_DRAWN_NODES) -> Drawing
 
 def drawn_nodes(graph: nx.MultiDiGraph, max_nodes: int) -> set[str]:
     """The case and its own items always; then the others nearest the case first (steps along edges of
-    either direction), in ``DRAW_ORDER`` at each distance, most connected first."""
+    either direction), in ``DRAW_ORDER`` at each distance, most connected first; codes without events of
+    their own (merged into the codes' flow) after all the others."""
     roots = [node for node, data in graph.nodes(data=True) if data.get("type") == "Case"]
     distance = nx.multi_source_dijkstra_path_length(graph.to_undirected(as_view=True), roots) if roots else {}
+    with_events = {node for start, end, data in graph.edges(data=True) if "events" in data for node in (start, end)}
 
     def rank(node: str) -> tuple:
         data = graph.nodes[node]
-        return (not data.get("in_case"), distance.get(node, len(graph)), DRAW_ORDER.get(str(data.get("type")), 6),
-                -graph.degree(node), node)
+        bare = data.get("type") == "Code" and node not in with_events
+        return (not data.get("in_case"), bare, distance.get(node, len(graph)),
+                DRAW_ORDER.get(str(data.get("type")), 6), -graph.degree(node), node)
 
     ordered = sorted(graph.nodes, key=rank)
     own = [node for node in ordered if graph.nodes[node].get("in_case")]
@@ -139,6 +142,12 @@ def _edge(start: str, end: str, type_: str, group: list[Mapping]) -> dict:
     amount = sum(float(data.get("amount") or 0) for data in group)
     if amount:
         title += f" · 金额 amount {amount:,.2f}"
+    codes = sum(int(data.get("code_count") or 0) for data in group)
+    if codes:
+        title += f" · 追溯码 codes {codes}"
+    days = [data["median_days"] for data in group if data.get("median_days") is not None]
+    if days:
+        title += f" · 间隔中位数 median days {days[0]:g}"
     edge = {"from": start, "to": end, "title": title, "width": round(min(1 + (count - 1) ** 0.5, 8), 1),
             "color": EDGE_COLOURS.get(type_, "#9a9a9a")}
     if type_ not in ("HOLDS", "FLAGS", "MEMBER_OF"):

@@ -9,11 +9,14 @@ ring's kind and rank), ``in_case`` (held by the case itself) and, where known, `
 
 Edges (``type``): ``HOLDS`` case → item; ``FLAGS`` lead → its code, institutions and product (``role``);
 ``MEMBER_OF`` institution, person or code → ring; one edge per event, institution → code (``type`` the
-event type; ``time``, ``quantity``, ``amount``, ``person``, ``count`` 1; a record without a code goes to
-its product), and for a sale or a return by a person, code → person (``SOLD_TO`` / ``RETURNED_BY``, with
-the ``institution``). Past ``max_event_edges`` the event edges are merged (``event_edges.py``; the case's
-own codes, with its rings' codes if the cap allows, stay per code) and ``graph.graph["aggregation"]`` says
-how.
+event type; ``time``, ``quantity``, ``amount``, ``person``, ``count`` 1, ``events`` 1; a record without a
+code goes to its product), and for a sale or a return by a person, code → person (``SOLD_TO`` /
+``RETURNED_BY``, with the ``institution``; ``events`` 0, as it repeats the sale). Past ``max_event_edges``
+the event edges are merged (``event_edges.py``): per code; else along each code's flow (``flow_edges.py``:
+``SOLD_TO`` institution → person, ``REAPPEARED_AT`` person → the institution where the box turns up next,
+``TRANSFER`` institution → institution, the rest per product; no node per merged code); else per product.
+The case's own codes, with its rings' codes if the cap allows, stay per code; ``events`` add up to the
+events drawn and ``graph.graph["aggregation"]`` says how they were merged.
 
 >>> import pyarrow as pa
 >>> from workbench.cases.evidence import Evidence
@@ -41,6 +44,7 @@ import pyarrow as pa
 
 from workbench.cases.event_edges import EventEdge, GraphEdge, merge_event_edges
 from workbench.cases.evidence import Evidence
+from workbench.cases.flow_edges import FLOW_TYPES, code_list
 from workbench.report_text import COMMUNITY_KINDS, EVENT_TYPE_ZH, SCENARIO_NAMES
 from workbench.screens.privacy import short_pseudonym
 
@@ -50,7 +54,7 @@ NODE_TYPES = {"Case": ("案件", "case"), "Lead": ("线索", "lead"), "Community
               "Person": ("参保人", "insured person"), "Product": ("药品", "product")}
 #: Edge types besides the event types (``EVENT_TYPE_ZH``), each with its Chinese and English name.
 EDGE_TYPES = {"HOLDS": ("案件包含", "holds"), "FLAGS": ("线索指向", "flags"), "MEMBER_OF": ("团伙成员", "member of"),
-              "SOLD_TO": ("售予", "sold to"), "RETURNED_BY": ("退货人", "returned by")}
+              **FLOW_TYPES}
 #: A case item's kind → the node type.
 ITEM_TYPES = {"lead": "Lead", "community": "Community", "code": "Code", "institution": "Institution",
               "person": "Person", "product": "Product"}
@@ -149,10 +153,14 @@ def case_graph(evidence: Evidence, max_event_edges: int = MAX_EVENT_EDGES) -> nx
     for edge in merged.edges:
         builder.event_edge(edge)
     builder.times(rows)
+    note = merged.note
+    bare = builder.drop_bare_codes() if merged.level >= 2 else 0
+    if bare:
+        note += (f"；只作为团伙成员出现的 {bare} 个追溯码不单独画出（见团伙节点的 trace_codes、code_count）/ {bare} "
+                 "codes that are only ring members not drawn (see the ring node's trace_codes and code_count)")
     case = evidence.case
-    builder.graph.graph.update(aggregation=merged.note, aggregation_level=merged.level, event_edges=len(edges),
-                               events_left_out=left_out,
-                               description=f"案件 case {case.case_id} {case.title}：{merged.note}")
+    builder.graph.graph.update(aggregation=note, aggregation_level=merged.level, event_edges=len(edges),
+                               events_left_out=left_out, description=f"案件 case {case.case_id} {case.title}：{note}")
     return builder.graph
 
 
@@ -169,7 +177,7 @@ def _event_edges(rows: Iterable[Mapping]) -> tuple[list[EventEdge], int]:
             continue
         event_id, kind, person = str(row["event_id"] or ""), str(row["event_type"] or "other"), str(row["person"] or "")
         facts = {"time": row["event_time"], "amount": _number(row["amount"]), "quantity": _number(row["quantity"]),
-                 "person": person, "institution": institution, "product": product}
+                 "person": person, "institution": institution, "product": product, "code": code}
         edges.append(EventEdge(node_id("Institution", institution), target, kind, event_id, **facts))
         person_edge = PERSON_EDGES.get(kind)
         if person_edge and person and code:
@@ -263,10 +271,20 @@ class _Builder:
 
     def communities(self) -> None:
         for row in self.evidence.communities:
-            ring = self.node("Community", str(row["community_id"]), **_row_facts(row))
+            ring = self.node("Community", str(row["community_id"]), **_row_facts(row),
+                             trace_codes=code_list(split_keys(row.get("trace_codes")))["trace_codes"])
             for column, type_ in (("institutions", "Institution"), ("persons", "Person"), ("trace_codes", "Code")):
                 for key in split_keys(row.get(column)):
                     self.edge(self.node(type_, key), ring, "MEMBER_OF")
+
+    def drop_bare_codes(self) -> int:
+        """Remove the code nodes the case does not hold whose only edges tie them to a ring; how many."""
+        graph = self.graph
+        bare = [node for node, data in graph.nodes(data=True) if data["type"] == "Code" and not data["in_case"]
+                and all(d["type"] == "MEMBER_OF" for *_, d in graph.in_edges(node, data=True))
+                and all(d["type"] == "MEMBER_OF" for *_, d in graph.out_edges(node, data=True))]
+        graph.remove_nodes_from(bare)
+        return len(bare)
 
     def event_edge(self, edge: GraphEdge) -> None:
         start, end = (self.node(*node.split(":", 1)) for node in (edge.start, edge.end))
