@@ -102,16 +102,19 @@ def measure(ws: Workspace, item: tuple[str, str], out: Path, label: str) -> None
           f"zip {archive.stat().st_size / 2**20:.2f} MiB; capped {capped}")
     for path in sorted(folder.iterdir()):
         print(f"  {path.name}: {path.stat().st_size / 2**10:.0f} KiB")
-    baseline(ws, folder, label)
+    baseline(ws, folder, case_id)
 
 
-def baseline(ws: Workspace, folder: Path, label: str) -> None:
-    """pandas + networkx + openpyxl (normal mode) over the same codes: read, filter, write."""
+def baseline(ws: Workspace, folder: Path, case_id: str) -> None:
+    """pandas + networkx + openpyxl (normal mode) over the case's codes: read, filter, write."""
     import networkx as nx
     import openpyxl
     import pandas as pd
 
-    codes = set(pd.read_csv(folder / "nodes.csv", encoding="utf-8-sig", dtype=str).query("type == 'Code'")["key"])
+    from workbench.cases.actions import show_case
+    from workbench.cases.gather import members_of
+
+    codes = set(members_of(show_case(ws, case_id))["codes"])
     started = time.perf_counter()
     events = pd.concat(pd.read_parquet(p) for p in ws.event_files())
     chosen = events[events["trace_code"].isin(codes)]
