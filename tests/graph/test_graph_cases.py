@@ -13,7 +13,7 @@ import pytest
 
 from loaders.workspace import Workspace
 from tests.analytics.test_analyse import H1, P1, cluster_rows, code, ring_rows
-from tests.graph.test_writer import dump, tcw_graph
+from tests.graph.crash import resumes_after_every_kill
 from tests.neo4j_server import wipe
 from tests.workbench.events_builder import write
 from workbench.cases.actions import add_note, assign, list_cases, new_case, set_status
@@ -198,34 +198,8 @@ def test_a_graph_load_killed_at_each_write_stage_resumes_to_the_cases_of_a_clean
     write(after, [row for row in ring_rows() + cluster_rows() if row["trace_code"] != code(7)])
     set_status(after, changed, "investigating", user="ana")
     new_case(after, [("institution", P1), ("product", PRODUCT)], user="bo")
-    _write(neo4j_settings, after)
-    clean = dump(neo4j_driver)
-    assert "Case" in "".join(clean) and "HOLDS" in "".join(clean)
-    log = tmp_path / "stages.log"
-    _reset(neo4j_settings, neo4j_driver, before)
-    census = tcw_graph(after, neo4j_settings, env={"TCW_CHECKPOINT_LOG": str(log)})
-    assert census.returncode == 0, census.stderr
+    census = resumes_after_every_kill(neo4j_settings, neo4j_driver, before, after, tmp_path / "stages.log")
+    assert "Case" in "".join(census.clean) and "HOLDS" in "".join(census.clean)
     assert "案件 cases: 2 写入 written (3 条目 items linked, 1 条目不在图中 items not in the graph), 1 移除 removed" \
         in census.stdout
-    stages = [line.split("\t")[2] for line in log.read_text().splitlines()]
-    assert {"graph batch", "graph communities", "graph cases", "graph removal", "graph sweep"} <= set(stages)
-    assert dump(neo4j_driver) == clean
-    for number, stage in enumerate(stages, start=1):
-        _reset(neo4j_settings, neo4j_driver, before)
-        killed = tcw_graph(after, neo4j_settings, env={"TCW_KILL_AT": str(number)})
-        assert killed.returncode == -9, f"stage {number} ({stage}): {killed.stderr}"
-        _write(neo4j_settings, after)
-        assert dump(neo4j_driver) == clean, f"killed at stage {number} ({stage}), then loaded again"
-
-
-def _reset(settings, driver, ws: Workspace) -> None:
-    driver.execute_query("MATCH (n) DETACH DELETE n")
-    _write(settings, ws)
-
-
-def _write(settings, ws: Workspace) -> None:
-    store = Neo4jStore.connect(settings.uri, settings.user, settings.password)
-    try:
-        write_graph(store, ws)
-    finally:
-        store.close()
+    assert {"graph batch", "graph communities", "graph cases", "graph removal", "graph sweep"} <= set(census.stages)

@@ -14,6 +14,7 @@ import pytest
 from loaders.errors import BadInput
 from loaders.workspace import Workspace
 from tests.analytics.test_analyse import AWAY, H1, H2, P1, P2, P3, P4, cluster_rows, code, ring_rows
+from tests.graph.crash import resumes_after_every_kill
 from tests.graph.test_writer import dump, tcw_graph
 from tests.neo4j_server import wipe
 from tests.workbench.events_builder import event, write
@@ -217,32 +218,6 @@ def test_a_graph_load_killed_at_each_write_stage_resumes_to_the_communities_of_a
     after = write(Workspace(tmp_path / "after"), [row for row in ring_rows() if row["trace_code"] != code(7)])
     (after.root / "pseudonym.key").write_bytes(workspace_key(before.root))  # the same persons in both
     (after.root / "pseudonym.key").chmod(0o600)
-    _write(neo4j_settings, after)
-    clean = dump(neo4j_driver)
-    assert "Community" in "".join(clean)
-    log = tmp_path / "stages.log"
-    _reset(neo4j_settings, neo4j_driver, before)
-    census = tcw_graph(after, neo4j_settings, env={"TCW_CHECKPOINT_LOG": str(log)})
-    assert census.returncode == 0, census.stderr
-    stages = [line.split("\t")[2] for line in log.read_text().splitlines()]
-    assert {"graph batch", "graph communities", "graph removal", "graph sweep"} <= set(stages)
-    assert dump(neo4j_driver) == clean
-    for number, stage in enumerate(stages, start=1):
-        _reset(neo4j_settings, neo4j_driver, before)
-        killed = tcw_graph(after, neo4j_settings, env={"TCW_KILL_AT": str(number)})
-        assert killed.returncode == -9, f"stage {number} ({stage}): {killed.stderr}"
-        _write(neo4j_settings, after)
-        assert dump(neo4j_driver) == clean, f"killed at stage {number} ({stage}), then loaded again"
-
-
-def _reset(settings, driver, ws: Workspace) -> None:
-    driver.execute_query("MATCH (n) DETACH DELETE n")
-    _write(settings, ws)
-
-
-def _write(settings, ws: Workspace) -> None:
-    store = Neo4jStore.connect(settings.uri, settings.user, settings.password)
-    try:
-        write_graph(store, ws)
-    finally:
-        store.close()
+    census = resumes_after_every_kill(neo4j_settings, neo4j_driver, before, after, tmp_path / "stages.log")
+    assert "Community" in "".join(census.clean)
+    assert {"graph batch", "graph communities", "graph removal", "graph sweep"} <= set(census.stages)
