@@ -59,6 +59,30 @@ def rejects(ws: Workspace) -> list[dict]:
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
+@pytest.fixture(scope="session")
+def tiny_demo(tmp_path_factory) -> Path:
+    """``tcw demo --scale tiny --seed 7``'s folder (``data/``, ``workspace/`` with its leads and communities
+    kept in ``findings/``, ``report.html``), made once per session. Read it; a test that writes into the
+    workspace (cases, packages, notebooks) works on ``demo_copy``."""
+    from workbench.cases.findings import workspace_communities, workspace_leads
+    from workbench.demo import run_demo
+
+    out = tmp_path_factory.mktemp("tiny-demo") / "demo"
+    run_demo(out, seed=7, scale="tiny", echo=lambda line: None)
+    ws = Workspace(out / "workspace")
+    workspace_leads(ws), workspace_communities(ws)  # kept: every copy starts with them
+    return out
+
+
+def demo_copy(tiny_demo: Path, folder: Path) -> Workspace:
+    """A copy of the tiny demo (its data beside its workspace, as ``tcw demo`` lays them out) in ``folder``;
+    its workspace."""
+    import shutil
+
+    return Workspace(Path(shutil.copytree(tiny_demo, folder / "demo", ignore=shutil.ignore_patterns("*.html")))
+                     / "workspace")
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "ws")

@@ -4,6 +4,7 @@ bad input is one line and exit 2."""
 from __future__ import annotations
 
 import csv
+import stat
 import subprocess
 from pathlib import Path
 
@@ -35,6 +36,9 @@ def test_new_prints_the_case_id_as_the_last_word_and_the_case_is_worked_to_confi
     assert "已确认" in shown and lead["trace_code"] in shown and "王五" in shown and "prescriptions" in shown
     listed = tcw("case", "list", "--status", "confirmed", "-w", str(ws.root)).stdout
     assert case_id in listed
+    tcw("case", "export", case_id, "--out", str(ws.root / "packages" / case_id), "--zip", "-w", str(ws.root))
+    exposed = [p for p in (ws.root, *ws.root.rglob("*")) if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    assert exposed == []  # the case store, findings, audit log and packages stay owner-only
     assert case_id not in tcw("case", "list", "--status", "open", "-w", str(ws.root)).stdout
 
 

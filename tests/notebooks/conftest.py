@@ -8,19 +8,17 @@ from pathlib import Path
 import pytest
 
 from tests.browser import chromium
+from tests.conftest import demo_copy
 from tests.notebooks.artefacts import artefacts_folder
 from tests.notebooks.harness import TINY
 from tests.notebooks.lab_server import running_lab
 
 
 @pytest.fixture(scope="session")
-def demo_workspace(tmp_path_factory) -> Path:
-    """``tcw demo --scale tiny --seed 7``'s workspace (events, leads' inputs, rings and clusters)."""
-    from workbench.demo import run_demo
-
-    out = tmp_path_factory.mktemp("notebook-demo")
-    run_demo(out, seed=7, scale="tiny", echo=lambda line: None)
-    return out / "workspace"
+def demo_workspace(tiny_demo, tmp_path_factory) -> Path:
+    """A copy of the tiny demo's workspace (events, leads' inputs, rings and clusters; notebook 03 opens
+    cases and writes packages into it)."""
+    return demo_copy(tiny_demo, tmp_path_factory.mktemp("notebook-demo")).root
 
 
 @pytest.fixture

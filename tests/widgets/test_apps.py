@@ -10,6 +10,7 @@ import pytest
 
 from loaders.workspace import Workspace
 from tests.analytics.test_analyse import AWAY, H1, P1, cluster_rows, code, ring_rows
+from tests.conftest import demo_copy
 from tests.workbench.events_builder import write
 from workbench.analytics.run import analyse_store
 from workbench.graph.communities import write_communities
@@ -25,13 +26,9 @@ from workbench.widgets.trainer import ScenarioTrainer
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Workspace:
+def demo(tiny_demo, tmp_path_factory) -> Workspace:
     """A tiny generated district, screened and analysed as ``tcw demo`` does it."""
-    from workbench.demo import run_demo
-
-    out = tmp_path_factory.mktemp("apps") / "demo"
-    run_demo(out, seed=7, scale="tiny", echo=lambda _: None)
-    return Workspace(out / "workspace")
+    return demo_copy(tiny_demo, tmp_path_factory.mktemp("apps"))
 
 
 @pytest.fixture(scope="module")

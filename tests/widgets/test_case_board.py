@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from loaders.workspace import Workspace
+from tests.conftest import demo_copy
 from workbench.cases.actions import list_cases, show_case
 from workbench.cases.verify import verify_package
 from workbench.widgets.case_board import CaseBoard
@@ -18,13 +19,9 @@ from workbench.widgets.leadboard import LeadBoard
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory) -> Workspace:
+def ws(tiny_demo, tmp_path_factory) -> Workspace:
     """A tiny district's workspace of its own (the tests write cases, notes and packages into it)."""
-    from workbench.demo import run_demo
-
-    out = tmp_path_factory.mktemp("cases") / "demo"
-    run_demo(out, seed=7, scale="tiny", echo=lambda _: None)
-    return Workspace(out / "workspace")
+    return demo_copy(tiny_demo, tmp_path_factory.mktemp("cases"))
 
 
 @pytest.fixture(scope="module")

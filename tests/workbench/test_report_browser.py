@@ -18,7 +18,6 @@ from tests.workbench.test_report import (
     hostile_store,
     networks_report,
 )
-from workbench.demo import run_demo
 from workbench.report.build import report_from_store
 
 ALLOWED_SCHEMES = ("file:", "data:", "about:")
@@ -61,9 +60,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    return run_demo(out, scale="tiny", echo=lambda line: None)["report"]
+def demo_report(tiny_demo):
+    return tiny_demo / "report.html"
 
 
 class Visit:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from loaders.atomic import atomic_path, write_atomic
+from loaders.atomic import atomic_path, private_folder, write_atomic
 from loaders.errors import BadInput
 from loaders.workspace import Workspace
 
@@ -96,7 +96,7 @@ def _kept(ws: Workspace, name: str, compute) -> list[dict]:
     if path.is_file() and state_path.is_file() and _state(state_path) == fingerprint:
         return pq.read_table(path).to_pylist()
     table = compute(ws)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)  # the workspace is owner-only
     with atomic_path(path) as temporary:
         pq.write_table(table, temporary, compression="zstd")
     write_atomic(state_path, json.dumps({"events": fingerprint}).encode("utf-8"))

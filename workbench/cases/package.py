@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from loaders.atomic import fsync_folder
+from loaders.atomic import fsync_folder, private_folder
 from loaders.errors import BadInput
 from loaders.workspace import Workspace
 from workbench import audit
@@ -41,7 +41,7 @@ def export_case(ws: Workspace, case_id: str, out: str | Path, as_zip: bool = Fal
     store = case_store(ws, user)
     case = store.case(case_id)
     evidence = gather(ws, case, reveal=reveal, max_events=max_events)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(out.parent)  # packages may hold identities (--reveal): owner-only, as the workspace
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         _write_files(evidence, building, _manifest_info(ws, evidence, max_events))

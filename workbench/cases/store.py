@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from loaders.atomic import private_folder
 from loaders.errors import BadInput
 from workbench.cases.model import (
     ITEM_KINDS,
@@ -84,7 +85,7 @@ class CaseStore:
     def __init__(self, path: Path, user: str | None = None) -> None:
         self.path = Path(path)
         self.user = user or os_user()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         if not self.path.exists():
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         with self._transaction() as db:
