@@ -65,7 +65,7 @@ def test_unknown_ids_and_values_are_one_line_and_exit_2(ws, tmp_path):
         done = tcw(*args, "-w", str(ws.root), ok=False)
         assert done.returncode == 2 and says in done.stderr and len(done.stderr.strip().splitlines()) == 1
     done = tcw("case", "verify", str(tmp_path / "nothing"), ok=False)
-    assert done.returncode == 2 and "no such package" in done.stderr
+    assert done.returncode == 2 and "no package" in done.stderr
 
 
 def test_a_lead_from_a_leads_file_of_another_screen_is_found_there(ws, case_district):

@@ -46,15 +46,18 @@ ORDER BY by_code DESC, e.event_time, e.event_id
 """
 
 
+#: Item kinds that are members themselves, and the member list each goes to.
+_MEMBER_KINDS = {"code": "codes", "institution": "institutions", "person": "persons", "product": "products"}
+
+
 def members_of(case: Case) -> dict[str, list[str]]:
     """Codes, institutions, persons and products the case names directly or through its evidence, each
     in first-seen order."""
     found = {"codes": [], "institutions": [], "persons": [], "products": []}
     for item in case.items:
         row = item.snapshot or {}
-        direct = {"code": "codes", "institution": "institutions", "person": "persons", "product": "products"}
-        if item.kind in direct:
-            found[direct[item.kind]].append(item.key)
+        if item.kind in _MEMBER_KINDS:
+            found[_MEMBER_KINDS[item.kind]].append(item.key)
         found["codes"] += _split(row.get("trace_code")) + _split(row.get("trace_codes"))
         found["institutions"] += _split(row.get("institution_code")) + _split(row.get("institutions"))
         found["persons"] += _split(row.get("persons"))
@@ -93,8 +96,9 @@ def _events(ws, case, members, numbers, span, max_events) -> tuple[pa.Table, int
     pair_leads = [row for row in case.snapshots("lead") if not row.get("trace_code") and row.get("med_list_codg")]
     pairs = pa.table({"institution": [r["institution_code"] for r in pair_leads],
                       "product": [r["med_list_codg"] for r in pair_leads]}, schema=_PAIRS)
+    # an institution-level lead (no code, no product: a collection gap) shows the institution's events
     direct_institutions = case.keys("institution") + [r["institution_code"] for r in case.snapshots("lead")
-                                                      if r.get("scenario") == "collection_gap"]
+                                                      if not r.get("trace_code") and not r.get("med_list_codg")]
     con = duckdb.connect()
     try:
         con.read_parquet(ws.event_files()).create_view("events")
