@@ -61,8 +61,11 @@ def workspace_screening(ws: Workspace):
 
 
 def lead_rows(ws: Workspace) -> list[dict]:
-    """The workspace's leads as rows, strongest first (``tcw screen``'s order)."""
-    return workspace_screening(ws).leads.to_pylist()
+    """The workspace's leads as rows, strongest first (``tcw screen``'s order): the ones ``tcw case`` opens
+    cases from, kept in the workspace per state of its events (``workbench.cases.findings``)."""
+    from workbench.cases.findings import workspace_leads
+
+    return workspace_leads(ws)
 
 
 def store_analysis(store):
